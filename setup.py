@@ -1,0 +1,29 @@
+from setuptools import find_packages, setup
+
+MAIN_REQUIREMENTS = [
+    "airbyte-cdk>=7.39,<8",
+    "requests>=2.32",
+    "pendulum>=3.0,<4",
+    "jsonschema>=4.17",
+    "orjson>=3.9",
+]
+
+TEST_REQUIREMENTS = [
+    "pytest>=8",
+    "requests-mock>=1.12",
+    "freezegun>=1.5",
+]
+
+setup(
+    name="airbyte-source-metronome",
+    version="0.1.0",
+    description="Airbyte source connector for the Metronome usage-based billing API.",
+    author="source-metronome contributors",
+    license="MIT",
+    packages=find_packages(include=["source_metronome", "source_metronome.*"]),
+    python_requires=">=3.11",
+    install_requires=MAIN_REQUIREMENTS,
+    package_data={"source_metronome": ["spec.yaml", "schemas/*.json"]},
+    extras_require={"tests": TEST_REQUIREMENTS},
+    entry_points={"console_scripts": ["source-metronome=source_metronome.run:run"]},
+)

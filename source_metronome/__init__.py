@@ -1,0 +1,3 @@
+from source_metronome.source import SourceMetronome
+
+__all__ = ["SourceMetronome"]

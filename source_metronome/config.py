@@ -1,0 +1,166 @@
+"""The connector's settings, validated whole before any request is made.
+
+Every rule here fails with one sentence that names the key and says how to fix it, raised as an
+Airbyte config_error. The spec's JSON schema carries the same limits for Airbyte's form, but the
+CDK's own schema check words its errors without the key, so this module is the one gate.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+from source_metronome.errors import config_error
+from source_metronome.windows import ceil_to_midnight, floor_to_midnight, parse_moment
+
+WINDOW_SIZES = ("HOUR", "DAY", "NONE")
+DEFAULT_BASE_URL = "https://api.metronome.com"
+# Metronome's `limit` is 1..100 on every list endpoint; the largest page means the fewest requests.
+MAX_PAGE_SIZE = 100
+DEFAULT_LOOKBACK_DAYS = 7
+# Plain http would send the token in clear text; only a server on this machine may use it.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+@dataclass(frozen=True)
+class GroupBy:
+    key: str
+    values: Optional[Tuple[str, ...]] = None
+
+    def as_request(self) -> Mapping[str, Any]:
+        request: dict = {"key": self.key}
+        if self.values:
+            request["values"] = list(self.values)
+        return request
+
+
+@dataclass(frozen=True)
+class MetronomeConfig:
+    api_token: str
+    start_date: datetime
+    end_date: Optional[datetime]
+    customer_ids: Tuple[str, ...]
+    include_archived_customers: bool
+    billable_metric_ids: Tuple[str, ...]
+    window_size: str
+    group_by: Optional[GroupBy]
+    lookback: timedelta
+    page_size: int
+    base_url: str
+
+
+def parse_config(raw: Mapping[str, Any]) -> MetronomeConfig:
+    start_date = floor_to_midnight(_moment(raw, "start_date", required=True))
+    end_moment = _moment(raw, "end_date", required=False)
+    if end_moment is not None and end_moment <= start_date:
+        raise config_error("end_date must be later than start_date; set it to a later date or leave it empty to read up to now.")
+    return MetronomeConfig(
+        api_token=_api_token(raw),
+        start_date=start_date,
+        end_date=ceil_to_midnight(end_moment) if end_moment else None,
+        customer_ids=_uuids(raw, "customer_ids"),
+        include_archived_customers=_boolean(raw, "include_archived_customers", default=False),
+        billable_metric_ids=_uuids(raw, "billable_metric_ids"),
+        window_size=_window_size(raw),
+        group_by=_group_by(raw),
+        lookback=timedelta(days=_integer(raw, "lookback_days", DEFAULT_LOOKBACK_DAYS, 0, None)),
+        page_size=_integer(raw, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        base_url=_base_url(raw),
+    )
+
+
+def _present(raw: Mapping[str, Any], key: str) -> bool:
+    return raw.get(key) not in (None, "", [])
+
+
+def _api_token(raw: Mapping[str, Any]) -> str:
+    token = raw.get("api_token")
+    if not isinstance(token, str) or not token.strip():
+        raise config_error("api_token is missing; paste a Metronome API token (Settings → API tokens in Metronome).")
+    return token.strip()
+
+
+def _moment(raw: Mapping[str, Any], key: str, required: bool) -> Optional[datetime]:
+    if not _present(raw, key):
+        if required:
+            raise config_error(f"{key} is missing; set it to a date such as 2024-01-01.")
+        return None
+    value = raw[key]
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return parse_moment(value)
+    except (ValueError, TypeError, OverflowError):
+        raise config_error(f"{key} {value!r} is not a date; use a date such as 2024-01-01 or a date-time such as 2024-01-01T00:00:00Z.") from None
+
+
+def _uuids(raw: Mapping[str, Any], key: str) -> Tuple[str, ...]:
+    if not _present(raw, key):
+        return ()
+    values = raw[key]
+    if not isinstance(values, list):
+        raise config_error(f"{key} must be a list of Metronome ids; give each id as a separate item.")
+    ids: List[str] = []
+    for value in values:
+        try:
+            canonical = str(uuid.UUID(str(value).strip()))
+        except ValueError:
+            raise config_error(f"{key} contains {value!r}, which is not a Metronome id; copy the id (a uuid such as 04ca7e72-4229-4a6e-ab11-9f7376fccbcb) from Metronome.") from None
+        if canonical not in ids:
+            ids.append(canonical)
+    return tuple(ids)
+
+
+def _boolean(raw: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise config_error(f"{key} must be true or false, not {value!r}.")
+    return value
+
+
+def _integer(raw: Mapping[str, Any], key: str, default: int, minimum: int, maximum: Optional[int]) -> int:
+    value = raw.get(key)
+    if value is None:
+        return default
+    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (maximum is not None and value > maximum):
+        raise config_error(f"{key} must be a whole number {bounds}, not {value!r}.")
+    return value
+
+
+def _window_size(raw: Mapping[str, Any]) -> str:
+    value = raw.get("window_size") or "DAY"
+    # Upper case only, as the spec's enum: one spelling per window keeps primary keys stable.
+    if value not in WINDOW_SIZES:
+        raise config_error(f"window_size must be HOUR, DAY or NONE (upper case), not {value!r}.")
+    return value
+
+
+def _group_by(raw: Mapping[str, Any]) -> Optional[GroupBy]:
+    value = raw.get("group_by")
+    if value in (None, {}):
+        return None
+    if not isinstance(value, Mapping):
+        raise config_error("group_by must be an object with a key (and optional values); set group_by.key to a group key of your billable metrics.")
+    key = value.get("key")
+    if not isinstance(key, str) or not key.strip():
+        raise config_error("group_by.key is missing; set it to a group key of your billable metrics, or remove group_by.")
+    values = value.get("values")
+    if values in (None, []):
+        return GroupBy(key=key.strip())
+    if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+        raise config_error("group_by.values must be a list of strings; list the group values to read, or leave it empty for all.")
+    return GroupBy(key=key.strip(), values=tuple(values))
+
+
+def _base_url(raw: Mapping[str, Any]) -> str:
+    value = raw.get("base_url") or DEFAULT_BASE_URL
+    parts = urlsplit(value.strip()) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise config_error(f"base_url {value!r} is not a URL; use https://api.metronome.com or your proxy's https URL.")
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        raise config_error(f"base_url {value!r} uses plain http, which would expose the API token; use https (http is allowed only for localhost and 127.0.0.1).")
+    return value.strip().rstrip("/")

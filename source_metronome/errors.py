@@ -1,0 +1,120 @@
+"""How failures reach the user, and which failed requests are worth another try.
+
+The retry rules follow Metronome's official SDKs: connection errors, timeouts, 408, 409, 429 and
+every 5xx are retried; `x-should-retry` overrides the status; the wait honours `retry-after-ms`,
+then `Retry-After` (seconds or an HTTP date) when it is 0-60 s, else grows as min(0.5 * 2^n, 8) s
+with jitter.
+"""
+
+import logging
+import random
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Optional, Union
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, HttpStatusErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+# The SDKs stop after 2 retries; a sync of thousands of requests gets more, each still bounded.
+MAX_RETRIES = 8
+MAX_RETRY_TIME = timedelta(minutes=10)
+# The SDKs honour a server-given wait only inside this band; outside it they fall back to backoff.
+MAX_SERVER_WAIT_SECONDS = 60
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
+
+
+def config_error(message: str) -> AirbyteTracedException:
+    """A failure the user fixes in the connector's settings; Airbyte shows `message` as is."""
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+def metronome_message(response: requests.Response) -> str:
+    """Metronome's 4xx bodies are {"message": "..."}; anything else is shown cut short."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"]
+    return (response.text or response.reason or "no message")[:200]
+
+
+class MetronomeErrorHandler(HttpStatusErrorHandler):
+    def __init__(self, logger: logging.Logger, max_retries: int = MAX_RETRIES):
+        super().__init__(logger=logger, max_retries=max_retries, max_time=MAX_RETRY_TIME)
+
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.RequestException):
+            # Connection errors and timeouts; the CDK's mapping matches exact classes only.
+            return ErrorResolution(
+                ResponseAction.RETRY, FailureType.transient_error, f"Could not get an answer from Metronome: {response_or_exception}"
+            )
+        if not isinstance(response_or_exception, requests.Response):
+            return super().interpret_response(response_or_exception)
+        response = response_or_exception
+        if response.ok:
+            return ErrorResolution(response_action=ResponseAction.SUCCESS)
+        status = response.status_code
+        if status in (401, 403):
+            return _fail(FailureType.config_error, f"Metronome rejected the API token ({status}): {metronome_message(response)}")
+        should_retry = response.headers.get("x-should-retry")
+        if should_retry == "false":
+            return _fail(FailureType.system_error, _describe(response))
+        if status == 429:
+            return ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, _describe(response))
+        if should_retry == "true" or status in (408, 409) or status >= 500:
+            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, _describe(response))
+        return _fail(FailureType.system_error, _describe(response))
+
+
+def _fail(failure_type: FailureType, message: str) -> ErrorResolution:
+    return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=failure_type, error_message=message)
+
+
+def _describe(response: requests.Response) -> str:
+    request = response.request
+    path = requests.utils.urlparse(request.url).path if request is not None else "?"
+    method = request.method if request is not None else "?"
+    return f"Metronome answered {response.status_code} to {method} {path}: {metronome_message(response)}"
+
+
+class MetronomeBackoffStrategy(BackoffStrategy):
+    def backoff_time(
+        self,
+        response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
+        attempt_count: int,
+    ) -> Optional[float]:
+        if isinstance(response_or_exception, requests.Response):
+            server_wait = _server_requested_wait(response_or_exception)
+            if server_wait is not None:
+                return server_wait
+        exponential = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt_count - 1, 0), BACKOFF_CAP_SECONDS)
+        # Jitter spreads the retries of parallel requests so they do not arrive together again.
+        return exponential * (1 - 0.25 * random.random())
+
+
+def _server_requested_wait(response: requests.Response) -> Optional[float]:
+    headers = response.headers
+    wait: Optional[float] = None
+    if headers.get("retry-after-ms"):
+        try:
+            wait = float(headers["retry-after-ms"]) / 1000
+        except ValueError:
+            wait = None
+    if wait is None and headers.get("retry-after"):
+        value = headers["retry-after"]
+        try:
+            wait = float(value)
+        except ValueError:
+            try:
+                wait = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+            except (TypeError, ValueError):
+                wait = None
+    if wait is not None and 0 <= wait <= MAX_SERVER_WAIT_SECONDS:
+        # A zero wait is honoured as the smallest wait the CDK will sleep (it treats 0 as "none").
+        return max(wait, 0.001)
+    return None

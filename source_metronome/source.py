@@ -1,0 +1,43 @@
+"""The Airbyte source: spec (spec.yaml), check, and the streams a sync reads."""
+
+import logging
+from typing import Any, List, Mapping, Optional, Tuple
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_metronome.config import parse_config
+from source_metronome.directory import Directory
+from source_metronome.streams import CustomerCosts, Customers, UsageWithGroups
+
+# A user waiting on "Test connection" wants an answer in seconds, not after a full retry budget.
+CHECK_RETRIES = 1
+
+
+class SourceMetronome(AbstractSource):
+    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[str]]:
+        settings = parse_config(config)
+        # The cheapest call that proves both the URL and the token: one customer.
+        probe = Customers(settings, page_size=1, max_retries=CHECK_RETRIES)
+        try:
+            next(iter(probe.read_records(sync_mode=SyncMode.full_refresh)), None)
+        except AirbyteTracedException as error:
+            if _is_unreachable(error):
+                return False, f"Could not reach Metronome at {settings.base_url}; check base_url and that this machine can connect to it."
+            return False, error.message
+        return True, None
+
+    def streams(self, config: Mapping[str, Any]) -> List[Stream]:
+        settings = parse_config(config)
+        directory = Directory(settings, logging.getLogger("airbyte"))
+        return [UsageWithGroups(settings, directory), CustomerCosts(settings, directory)]
+
+
+def _is_unreachable(error: AirbyteTracedException) -> bool:
+    """Whether retries ran out without Metronome ever answering: the CDK keeps the backoff
+    exception it gave up on, whose response is None when every attempt failed to connect."""
+    gave_up_on = getattr(error, "_exception", None)
+    return isinstance(gave_up_on, BaseBackoffException) and gave_up_on.response is None

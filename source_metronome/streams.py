@@ -1,0 +1,347 @@
+"""Metronome's endpoints as Airbyte HTTP streams: where each request is built and each record shaped.
+
+Reference: https://docs.metronome.com/api-reference
+"""
+
+import json
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.sources.streams.http import HttpStream
+from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_metronome.config import MetronomeConfig
+from source_metronome.errors import MAX_RETRIES, MetronomeBackoffStrategy, MetronomeErrorHandler
+from source_metronome.state import PartitionCursors
+from source_metronome.windows import canonical_timestamp, floor_to_midnight, format_timestamp, parse_moment, range_to_read, utc_now
+
+if TYPE_CHECKING:
+    from source_metronome.directory import Directory
+
+# Explicit timeouts so a stalled connection is retried instead of hanging the sync: (connect, read),
+# the read timeout being the 60 s of Metronome's SDKs.
+REQUEST_TIMEOUT = (10, 60)
+
+
+class MetronomeStream(HttpStream, ABC):
+    """One base for every Metronome endpoint: bearer auth, `limit`/`next_page` pagination, retries.
+
+    Every list endpoint answers {"data": [...], "next_page": token | null}; the token goes back as
+    the `next_page` query parameter with every other parameter (and the POST body) unchanged.
+    """
+
+    def __init__(self, config: MetronomeConfig, *, page_size: Optional[int] = None, max_retries: int = MAX_RETRIES):
+        self._config = config
+        self.page_size = page_size or config.page_size
+        self._max_retries = max_retries
+        super().__init__(authenticator=TokenAuthenticator(config.api_token))
+
+    @property
+    def url_base(self) -> str:
+        return f"{self._config.base_url}/v1/"
+
+    def get_error_handler(self) -> MetronomeErrorHandler:
+        return MetronomeErrorHandler(logger=self.logger, max_retries=self._max_retries)
+
+    def get_backoff_strategy(self) -> MetronomeBackoffStrategy:
+        return MetronomeBackoffStrategy()
+
+    def request_kwargs(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {"timeout": REQUEST_TIMEOUT}
+
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
+        params: MutableMapping[str, Any] = {"limit": self.page_size}
+        if next_page_token:
+            params.update(next_page_token)
+        return params
+
+    def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
+        page = _page(response)
+        token = page.get("next_page")
+        if not token:
+            return None
+        # Two ways a server can paginate forever; both end the pagination (NOTES.md, Pagination).
+        if token == _sent_page_token(response):
+            self.logger.warning(f"{_describe_request(response)} answered with the same next_page token it was sent; ending pagination there.")
+            return None
+        if not page["data"]:
+            self.logger.warning(f"{_describe_request(response)} answered an empty page that still carries a next_page token; ending pagination there.")
+            return None
+        return {"next_page": token}
+
+    def parse_response(
+        self,
+        response: requests.Response,
+        *,
+        stream_state: Mapping[str, Any],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        for item in _page(response)["data"]:
+            yield self.shape_record(item, stream_slice or {})
+
+    def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
+        return item
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        # Overriding read_records keeps the CDK from turning a cursor-less stream into "resumable
+        # full refresh", which reads one page per slice: every call here reads all its pages.
+        yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+
+
+def _page(response: requests.Response) -> Mapping[str, Any]:
+    """The response body, parsed once although both pagination and parsing need it."""
+    page = response.__dict__.get("_metronome_page")
+    if page is None:
+        try:
+            page = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            page = None
+        if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+            raise AirbyteTracedException(
+                message=f"{_describe_request(response)} answered a body that is not a page of data.",
+                internal_message=f"Unexpected body: {response.text[:200]!r}",
+                failure_type=FailureType.system_error,
+            )
+        response.__dict__["_metronome_page"] = page
+    return page
+
+
+def _sent_page_token(response: requests.Response) -> Optional[str]:
+    return parse_qs(urlsplit(response.request.url).query).get("next_page", [None])[0]
+
+
+def _describe_request(response: requests.Response) -> str:
+    request = response.request
+    description = f"Metronome's {request.method} {urlsplit(request.url).path}"
+    if request.body:
+        # The usage endpoint names its partition in the body, not the path.
+        body = json.loads(request.body)
+        description += f" for customer {body.get('customer_id')}, billable metric {body.get('billable_metric_id')}"
+    return description
+
+
+class Customers(MetronomeStream):
+    """https://docs.metronome.com/api-reference/customers/list-customers
+
+    Metronome lists active customers by default and only archived ones with only_archived=true.
+    """
+
+    primary_key = "id"
+
+    def __init__(self, config: MetronomeConfig, *, only_archived: bool = False, **kwargs: Any):
+        self._only_archived = only_archived
+        super().__init__(config, **kwargs)
+
+    def path(self, **kwargs: Any) -> str:
+        return "customers"
+
+    def request_params(self, stream_state, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+        params = super().request_params(stream_state, stream_slice, next_page_token)
+        if self._only_archived:
+            params["only_archived"] = "true"
+        return params
+
+
+class CustomerBillableMetrics(MetronomeStream):
+    """https://docs.metronome.com/api-reference/billable-metrics/list-billable-metrics
+
+    Sliced by customer: {"customer_id": ...}.
+    """
+
+    primary_key = ["customer_id", "id"]
+
+    def path(self, *, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
+        return f"customers/{stream_slice['customer_id']}/billable-metrics"
+
+    def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
+        item["customer_id"] = stream_slice["customer_id"]
+        return item
+
+
+class PartitionedIncrementalStream(MetronomeStream, ABC):
+    """A stream read partition by partition over a date range, each partition with its own cursor.
+
+    A partition's cursor moves only once all its pages are read; the CDK then emits the stream's
+    state, so a sync that dies resumes without re-reading the partitions it finished.
+    """
+
+    has_multiple_slices = True
+    cursor_name: str
+    partition_fields: Tuple[str, ...]
+
+    def __init__(self, config: MetronomeConfig, directory: "Directory"):
+        super().__init__(config)
+        self._directory = directory
+        # One clock reading per sync, so every partition reads the same days.
+        self._now = utc_now()
+        self._cursors = PartitionCursors(self.cursor_name, self.partition_fields, self.logger)
+
+    @abstractmethod
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
+        """Each partition's fields (`partition_fields` and any the request needs)."""
+
+    @property
+    def cursor_field(self) -> str:
+        return self.cursor_name
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return self._cursors.to_state()
+
+    @state.setter
+    def state(self, value: MutableMapping[str, Any]) -> None:
+        self._cursors.load(value, self._now)
+
+    def stream_slices(
+        self, *, sync_mode: SyncMode, cursor_field: Optional[List[str]] = None, stream_state: Optional[Mapping[str, Any]] = None
+    ) -> Iterable[Optional[Mapping[str, Any]]]:
+        incremental = sync_mode == SyncMode.incremental and self.supports_incremental
+        for partition in self.partitions():
+            cursor = self._cursors.get(partition) if incremental else None
+            date_range = range_to_read(self._config.start_date, self._config.end_date, self._now, cursor, self._config.lookback)
+            if date_range is None:
+                continue
+            yield {
+                **partition,
+                "starting_on": format_timestamp(date_range.starting_on),
+                "ending_before": format_timestamp(date_range.ending_before),
+            }
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+        # Reached only when every page was read: the day still in progress is not final, so the
+        # cursor stops at its start and the next sync reads it again.
+        ending_before = parse_moment(stream_slice["ending_before"])
+        self._cursors.advance(stream_slice, min(ending_before, floor_to_midnight(self._now)))
+
+
+class UsageWithGroups(PartitionedIncrementalStream):
+    """https://docs.metronome.com/api-reference/usage/get-usage-with-paginated-groups
+
+    One partition per customer × billable metric; `limit` and `next_page` go in the query, the rest
+    in the JSON body.
+    """
+
+    http_method = "POST"
+    # group_key/group_value are null for ungrouped usage, and destinations cannot deduplicate on
+    # null keys: group_id stands in for them (see shape_record).
+    primary_key = ["customer_id", "billable_metric_id", "window_size", "group_id", "starting_on"]
+    cursor_name = "ending_before"
+    partition_fields = ("customer_id", "billable_metric_id")
+
+    @property
+    def cursor_field(self) -> List[str]:
+        # A NONE window is one total over the whole requested range, so incremental syncs would
+        # write overlapping totals: with NONE the stream is offered in full refresh only.
+        return [] if self._config.window_size == "NONE" else [self.cursor_name]
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        schema = dict(super().get_json_schema())
+        if self._config.window_size == "NONE":
+            schema["description"] += (
+                " With window_size NONE each record is the total over the whole requested range, so"
+                " this stream is offered in full refresh only: incremental syncs would write overlapping totals."
+            )
+        return schema
+
+    def path(self, **kwargs: Any) -> str:
+        return "usage/groups"
+
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
+        for customer_id in self._directory.customer_ids():
+            for metric in self._directory.billable_metrics(customer_id):
+                yield {
+                    "customer_id": customer_id,
+                    "billable_metric_id": metric.id,
+                    "billable_metric_name": metric.name,
+                    "group_by": self._directory.group_by_for(metric),
+                }
+
+    def request_body_json(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Mapping[str, Any]:
+        body = {
+            "customer_id": stream_slice["customer_id"],
+            "billable_metric_id": stream_slice["billable_metric_id"],
+            "window_size": self._config.window_size,
+            "starting_on": stream_slice["starting_on"],
+            "ending_before": stream_slice["ending_before"],
+        }
+        if stream_slice["group_by"]:
+            body["group_by"] = stream_slice["group_by"]
+        return body
+
+    def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
+        item["starting_on"] = canonical_timestamp(item["starting_on"])
+        item["ending_before"] = canonical_timestamp(item["ending_before"])
+        item["customer_id"] = stream_slice["customer_id"]
+        item["billable_metric_id"] = stream_slice["billable_metric_id"]
+        item["billable_metric_name"] = stream_slice["billable_metric_name"]
+        item["window_size"] = self._config.window_size
+        item["group_id"] = group_id(item.get("group_key"), item.get("group_value"))
+        return item
+
+
+def group_id(group_key: Optional[str], group_value: Optional[str]) -> str:
+    """A non-null, unambiguous stand-in for the group in the primary key: the group as a compact
+    JSON object, `{}` for ungrouped usage and `{"region":null}` for events without the key."""
+    if group_key is None:
+        return "{}"
+    return json.dumps({group_key: group_value}, separators=(",", ":"), ensure_ascii=False)
+
+
+class CustomerCosts(PartitionedIncrementalStream):
+    """https://docs.metronome.com/api-reference/customers/get-costs
+
+    Daily pending costs per customer, by credit type and line item. One partition per customer.
+    """
+
+    primary_key = ["customer_id", "start_timestamp"]
+    cursor_name = "end_timestamp"
+    partition_fields = ("customer_id",)
+
+    def path(self, *, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
+        return f"customers/{stream_slice['customer_id']}/costs"
+
+    def partitions(self) -> Iterable[Mapping[str, Any]]:
+        for customer_id in self._directory.customer_ids():
+            yield {"customer_id": customer_id}
+
+    def request_params(self, stream_state, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
+        params = super().request_params(stream_state, stream_slice, next_page_token)
+        params["starting_on"] = stream_slice["starting_on"]
+        params["ending_before"] = stream_slice["ending_before"]
+        return params
+
+    def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
+        item["start_timestamp"] = canonical_timestamp(item["start_timestamp"])
+        item["end_timestamp"] = canonical_timestamp(item["end_timestamp"])
+        item["customer_id"] = stream_slice["customer_id"]
+        return item
+
