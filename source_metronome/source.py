@@ -11,6 +11,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_metronome.config import parse_config
 from source_metronome.directory import Directory
+from source_metronome.errors import config_error
 from source_metronome.streams import CustomerCosts, Customers, UsageWithGroups
 
 # A user waiting on "Test connection" wants an answer in seconds, not after a full retry budget.
@@ -25,9 +26,11 @@ class SourceMetronome(AbstractSource):
         try:
             next(iter(probe.read_records(sync_mode=SyncMode.full_refresh)), None)
         except AirbyteTracedException as error:
+            # Raised rather than returned: the CDK would quote a returned message, and a
+            # config_error reaches the user as is, with a FAILED status.
             if _is_unreachable(error):
-                return False, f"Could not reach Metronome at {settings.base_url}; check base_url and that this machine can connect to it."
-            return False, error.message
+                raise config_error(f"Could not reach Metronome at {settings.base_url}; check base_url and that this machine can connect to it.") from None
+            raise config_error(error.message) from None
         return True, None
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:

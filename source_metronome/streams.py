@@ -18,7 +18,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_metronome.config import MetronomeConfig
 from source_metronome.errors import MAX_RETRIES, MetronomeBackoffStrategy, MetronomeErrorHandler
 from source_metronome.state import PartitionCursors
-from source_metronome.windows import canonical_timestamp, floor_to_midnight, format_timestamp, parse_moment, range_to_read, utc_now
+from source_metronome.windows import canonical_timestamp, cursor_after_reading, format_timestamp, parse_moment, range_to_read, utc_now
 
 if TYPE_CHECKING:
     from source_metronome.directory import Directory
@@ -232,10 +232,8 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
         stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
         yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
-        # Reached only when every page was read: the day still in progress is not final, so the
-        # cursor stops at its start and the next sync reads it again.
-        ending_before = parse_moment(stream_slice["ending_before"])
-        self._cursors.advance(stream_slice, min(ending_before, floor_to_midnight(self._now)))
+        # Reached only once every page of the partition has been read.
+        self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
 
 
 class UsageWithGroups(PartitionedIncrementalStream):

@@ -55,11 +55,12 @@ class DateRange:
     starting_on: datetime
     ending_before: datetime
 
-    def cursor_after_read(self, now: datetime) -> datetime:
-        """Where a partition's cursor may move once this range has been read completely. The day
-        still in progress was read too, but it is not final, so the cursor stops at its start and
-        the next sync reads it again."""
-        return min(self.ending_before, floor_to_midnight(now))
+
+def cursor_after_reading(ending_before: datetime, now: datetime) -> datetime:
+    """Where a partition's cursor may move once its range has been read completely. The day still
+    in progress was read too, but it is not final, so the cursor stops at its start and the next
+    sync reads it again."""
+    return min(ending_before, floor_to_midnight(now))
 
 
 def range_to_read(

@@ -1,0 +1,129 @@
+"""Request and response builders for Metronome, so each test states only what it is about."""
+
+import json
+from typing import Any, Dict, List, Mapping, Optional
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
+
+BASE = "https://api.metronome.com/v1"
+TOKEN = "tok_unit_5ecret_do_not_print"
+CUSTOMER = "04ca7e72-4229-4a6e-ab11-9f7376fccbcb"
+OTHER_CUSTOMER = "d7abd0cd-4ae9-4db7-8676-e986a4ebd8dc"
+METRIC = "222796fd-d29c-429e-89b2-549fabda4ed6"
+OTHER_METRIC = "13117714-3f05-48e5-a6e9-a66093f13b4d"
+# "Now" for every unit test: mid-day, so today is a partial, still-open window.
+NOW = "2024-03-15T13:30:00+00:00"
+
+
+def config(**overrides: Any) -> Dict[str, Any]:
+    return {"api_token": TOKEN, "start_date": "2024-03-01", **overrides}
+
+
+def catalog(*streams: str, sync_mode: SyncMode = SyncMode.incremental):
+    builder = CatalogBuilder()
+    for stream in streams:
+        builder.with_stream(stream, sync_mode)
+    return builder.build()
+
+
+def page(items: List[Mapping[str, Any]], next_page: Optional[str] = None, status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps({"data": items, "next_page": next_page}), status)
+
+
+def error(status: int, message: str, headers: Optional[Mapping[str, str]] = None) -> HttpResponse:
+    return HttpResponse(json.dumps({"message": message}), status, headers or {})
+
+
+def customers_request(limit: int = 100, next_page: Optional[str] = None, only_archived: bool = False) -> HttpRequest:
+    params: Dict[str, str] = {"limit": str(limit)}
+    if only_archived:
+        params["only_archived"] = "true"
+    if next_page:
+        params["next_page"] = next_page
+    return HttpRequest(f"{BASE}/customers", query_params=params, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def customer(customer_id: str = CUSTOMER, name: str = "Example, Inc.") -> Dict[str, Any]:
+    return {"id": customer_id, "name": name, "external_id": name, "ingest_aliases": [], "custom_fields": {}}
+
+
+def metrics_request(customer_id: str = CUSTOMER, next_page: Optional[str] = None, limit: int = 100) -> HttpRequest:
+    params = {"limit": str(limit), **({"next_page": next_page} if next_page else {})}
+    return HttpRequest(f"{BASE}/customers/{customer_id}/billable-metrics", query_params=params)
+
+
+def metric(metric_id: str = METRIC, name: str = "CPU hours", group_by: Optional[List[str]] = None, group_keys: Optional[List[List[str]]] = None) -> Dict[str, Any]:
+    item: Dict[str, Any] = {"id": metric_id, "name": name, "aggregation_type": "SUM"}
+    if group_by is not None:
+        item["group_by"] = group_by
+    if group_keys is not None:
+        item["group_keys"] = group_keys
+    return item
+
+
+def usage_request(
+    customer_id: str = CUSTOMER,
+    metric_id: str = METRIC,
+    starting_on: str = "2024-03-01T00:00:00+00:00",
+    ending_before: str = "2024-03-16T00:00:00+00:00",
+    window_size: str = "DAY",
+    group_by: Optional[Mapping[str, Any]] = None,
+    limit: int = 100,
+    next_page: Optional[str] = None,
+) -> HttpRequest:
+    body: Dict[str, Any] = {
+        "customer_id": customer_id,
+        "billable_metric_id": metric_id,
+        "window_size": window_size,
+        "starting_on": starting_on,
+        "ending_before": ending_before,
+    }
+    if group_by is not None:
+        body["group_by"] = group_by
+    params = {"limit": str(limit), **({"next_page": next_page} if next_page else {})}
+    return HttpRequest(f"{BASE}/usage/groups", query_params=params, body=body)
+
+
+def usage_item(day: int, value: Optional[float] = 1.0, group_key: Optional[str] = None, group_value: Optional[str] = None, form: str = "{:02d}T00:00:00+00:00") -> Dict[str, Any]:
+    return {
+        "starting_on": "2024-03-" + form.format(day),
+        "ending_before": "2024-03-" + form.format(day + 1),
+        "group_key": group_key,
+        "group_value": group_value,
+        "value": value,
+    }
+
+
+def costs_request(
+    customer_id: str = CUSTOMER,
+    starting_on: str = "2024-03-01T00:00:00+00:00",
+    ending_before: str = "2024-03-16T00:00:00+00:00",
+    next_page: Optional[str] = None,
+    limit: int = 100,
+) -> HttpRequest:
+    params = {"limit": str(limit), "starting_on": starting_on, "ending_before": ending_before}
+    if next_page:
+        params["next_page"] = next_page
+    return HttpRequest(f"{BASE}/customers/{customer_id}/costs", query_params=params)
+
+
+def cost_item(day: int, cost: float = 123.45) -> Dict[str, Any]:
+    return {
+        "start_timestamp": f"2024-03-{day:02d}T00:00:00+00:00",
+        "end_timestamp": f"2024-03-{day + 1:02d}T00:00:00+00:00",
+        "credit_types": {
+            "2714e483-4ff1-48e4-9e25-ac732e8f24f2": {
+                "name": "USD (cents)",
+                "cost": cost,
+                "line_item_breakdown": [{"name": "CPU hours", "cost": cost}],
+            }
+        },
+    }
+
+
+def state_of(stream: str, entries: List[Dict[str, Any]]):
+    from airbyte_cdk.test.state_builder import StateBuilder
+
+    return StateBuilder().with_stream_state(stream, {"states": entries}).build()

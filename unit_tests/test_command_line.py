@@ -1,0 +1,56 @@
+"""The installed `source-metronome` command, as Airbyte and users run it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from unit_tests.builders import TOKEN, config
+
+COMMAND = str(Path(sys.executable).parent / "source-metronome")
+
+
+def _run(tmp_path: Path, *args: str, cfg=None):
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(cfg if cfg is not None else config()))
+    catalog_path = tmp_path / "catalog.json"
+    catalog_path.write_text(json.dumps({"streams": [{"stream": {"name": "customer_costs", "json_schema": {}, "supported_sync_modes": ["full_refresh"]}, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]}))
+    arguments = [COMMAND, *args]
+    if args[0] != "spec":
+        arguments += ["--config", str(config_path)]
+    if args[0] == "read":
+        arguments += ["--catalog", str(catalog_path)]
+    completed = subprocess.run(arguments, capture_output=True, text=True, timeout=60)
+    messages = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+    return completed, messages
+
+
+def test_given_spec_command_when_run_then_spec_marks_the_token_secret(tmp_path):
+    completed, messages = _run(tmp_path, "spec")
+
+    spec = next(message["spec"] for message in messages if message["type"] == "SPEC")
+    assert completed.returncode == 0
+    assert spec["connectionSpecification"]["properties"]["api_token"]["airbyte_secret"] is True
+
+
+@pytest.mark.parametrize("command", ["read", "discover"])
+def test_given_invalid_config_when_run_then_one_config_error_trace_and_no_traceback_outside_it(tmp_path, command):
+    completed, messages = _run(tmp_path, command, cfg=config(customer_ids=["nope"]))
+
+    traces = [message["trace"]["error"] for message in messages if message["type"] == "TRACE"]
+    assert completed.returncode == 1
+    assert [trace["failure_type"] for trace in traces] == ["config_error"]
+    assert traces[0]["message"].startswith("customer_ids contains 'nope', which is not a Metronome id")
+    assert "Traceback" not in completed.stderr
+    assert not any("Traceback" in message.get("log", {}).get("message", "") for message in messages)
+
+
+def test_given_unreachable_server_when_check_then_failed_status_and_token_never_printed(tmp_path):
+    completed, messages = _run(tmp_path, "check", cfg=config(base_url="http://127.0.0.1:9"))
+
+    status = next(message["connectionStatus"] for message in messages if message["type"] == "CONNECTION_STATUS")
+    assert completed.returncode == 0
+    assert status["status"] == "FAILED"
+    assert TOKEN not in completed.stdout + completed.stderr

@@ -1,0 +1,246 @@
+import json
+import logging
+from pathlib import Path
+
+import jsonschema
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from source_metronome import SourceMetronome
+from unit_tests.builders import (
+    CUSTOMER,
+    METRIC,
+    OTHER_CUSTOMER,
+    OTHER_METRIC,
+    catalog,
+    config,
+    customer,
+    customers_request,
+    metric,
+    metrics_request,
+    page,
+    state_of,
+    usage_item,
+    usage_request,
+)
+
+STREAM = "usage_with_groups"
+SCHEMA = json.loads((Path(__file__).parents[1] / "source_metronome" / "schemas" / f"{STREAM}.json").read_text())
+
+
+def _read(cfg, state=None, sync_mode=SyncMode.incremental):
+    return read(SourceMetronome(), cfg, catalog(STREAM, sync_mode=sync_mode), state)
+
+
+def _records(output):
+    return [message.record.data for message in output.records]
+
+
+def _last_state(output):
+    return output.most_recent_state.stream_state.__dict__
+
+
+def _one_customer_one_metric(http_mocker: HttpMocker, **metric_fields) -> None:
+    http_mocker.get(customers_request(), page([customer()]))
+    http_mocker.get(metrics_request(), page([metric(**metric_fields)]))
+
+
+@HttpMocker()
+def test_given_customer_and_metric_when_read_then_body_has_aligned_range_through_today_and_records_are_shaped(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(), page([usage_item(1, 5.5), usage_item(15, None, form="{:02d}T00:00:00.000Z")]))
+
+    records = _records(_read(config()))
+
+    # The CDK's serializer leaves null fields (group_key, group_value here) out of records.
+    assert records[0] == {
+        "starting_on": "2024-03-01T00:00:00+00:00",
+        "ending_before": "2024-03-02T00:00:00+00:00",
+        "value": 5.5,
+        "customer_id": CUSTOMER,
+        "billable_metric_id": METRIC,
+        "billable_metric_name": "CPU hours",
+        "window_size": "DAY",
+        "group_id": "{}",
+    }
+    assert records[1]["starting_on"] == "2024-03-15T00:00:00+00:00", "timestamps take one canonical form"
+    assert records[1]["ending_before"] == "2024-03-16T00:00:00+00:00"
+    for record in records:
+        jsonschema.validate(record, SCHEMA)
+
+
+@HttpMocker()
+def test_given_several_pages_when_read_then_next_page_goes_in_query_with_body_unchanged(http_mocker: HttpMocker = None):
+    http_mocker.get(customers_request(limit=2), page([customer()]))
+    http_mocker.get(metrics_request(limit=2), page([metric()]))
+    http_mocker.post(usage_request(limit=2), page([usage_item(1), usage_item(2)], next_page="token-2"))
+    http_mocker.post(usage_request(limit=2, next_page="token-2"), page([usage_item(3), usage_item(4)], next_page="token-3"))
+    http_mocker.post(usage_request(limit=2, next_page="token-3"), page([usage_item(5)]))
+
+    records = _records(_read(config(page_size=2)))
+
+    assert [record["starting_on"][:10] for record in records] == ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04", "2024-03-05"]
+
+
+@HttpMocker()
+def test_given_group_by_when_read_then_sent_only_for_metrics_with_the_key_and_logged_once_per_other_metric(http_mocker: HttpMocker = None):
+    http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
+    metrics = [metric(group_by=["region"]), metric(OTHER_METRIC, "Storage", group_keys=[["cluster"]])]
+    http_mocker.get(metrics_request(), page(metrics))
+    http_mocker.get(metrics_request(OTHER_CUSTOMER), page(metrics))
+    grouped = {"key": "region", "values": ["US-East"]}
+    for customer_id in (CUSTOMER, OTHER_CUSTOMER):
+        http_mocker.post(usage_request(customer_id, METRIC, group_by=grouped), page([usage_item(1, 2.0, "region", "US-East"), usage_item(1, 3.0, "region", None)]))
+        http_mocker.post(usage_request(customer_id, OTHER_METRIC), page([usage_item(1, 7.0)]))
+
+    output = _read(config(group_by={"key": "region", "values": ["US-East"]}))
+
+    group_ids = sorted({record["group_id"] for record in _records(output)})
+    assert group_ids == ['{"region":"US-East"}', '{"region":null}', "{}"]
+    ungrouped_logs = [log for log in output.logs if "has no group key 'region'" in log.log.message]
+    assert len(ungrouped_logs) == 1 and OTHER_METRIC in ungrouped_logs[0].log.message
+
+
+@HttpMocker()
+def test_given_compound_group_keys_containing_the_key_when_read_then_group_by_is_sent(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker, group_keys=[["region", "cluster"]])
+    http_mocker.post(usage_request(group_by={"key": "cluster"}), page([usage_item(1, 1.0, "cluster", "c1")]))
+
+    records = _records(_read(config(group_by={"key": "cluster"})))
+
+    assert records[0]["group_id"] == '{"cluster":"c1"}'
+
+
+@HttpMocker()
+def test_given_configured_customers_and_metrics_when_read_then_nothing_is_listed(http_mocker: HttpMocker = None):
+    for customer_id in (CUSTOMER, OTHER_CUSTOMER):
+        for metric_id in (METRIC, OTHER_METRIC):
+            http_mocker.post(usage_request(customer_id, metric_id), page([usage_item(3)]))
+
+    records = _records(_read(config(customer_ids=[CUSTOMER, OTHER_CUSTOMER], billable_metric_ids=[METRIC, OTHER_METRIC])))
+
+    assert len(records) == 4
+    assert not any("billable_metric_name" in record for record in records), "names are unknown without a listing"
+
+
+@HttpMocker()
+def test_given_include_archived_customers_when_read_then_active_and_archived_lists_are_both_read(http_mocker: HttpMocker = None):
+    http_mocker.get(customers_request(), page([customer()]))
+    http_mocker.get(customers_request(only_archived=True), page([customer(OTHER_CUSTOMER, "Archived")]))
+    for customer_id in (CUSTOMER, OTHER_CUSTOMER):
+        http_mocker.get(metrics_request(customer_id), page([metric()]))
+        http_mocker.post(usage_request(customer_id), page([usage_item(2)]))
+
+    records = _records(_read(config(include_archived_customers=True)))
+
+    assert {record["customer_id"] for record in records} == {CUSTOMER, OTHER_CUSTOMER}
+
+
+@HttpMocker()
+def test_given_hour_window_when_read_then_request_still_covers_whole_utc_days(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(window_size="HOUR", starting_on="2024-03-10T00:00:00+00:00"), page([]))
+
+    output = _read(config(window_size="HOUR", start_date="2024-03-10T05:00:00Z"))
+
+    assert output.errors == []
+
+
+@HttpMocker()
+def test_given_finished_read_when_state_emitted_then_cursor_per_partition_stops_at_start_of_today(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(), page([usage_item(14)]))
+
+    output = _read(config())
+
+    assert _last_state(output) == {
+        "states": [
+            {
+                "partition": {"customer_id": CUSTOMER, "billable_metric_id": METRIC},
+                "cursor": {"ending_before": "2024-03-15T00:00:00+00:00"},
+            }
+        ]
+    }
+
+
+@HttpMocker()
+def test_given_saved_cursor_when_incremental_read_then_rereads_lookback_days_and_other_partitions_start_at_start_date(http_mocker: HttpMocker = None):
+    http_mocker.get(customers_request(), page([customer()]))
+    http_mocker.get(metrics_request(), page([metric(), metric(OTHER_METRIC, "Storage")]))
+    http_mocker.post(usage_request(starting_on="2024-03-11T00:00:00+00:00"), page([usage_item(11)]))
+    http_mocker.post(usage_request(metric_id=OTHER_METRIC), page([usage_item(1)]))
+    state = state_of(STREAM, [{"partition": {"customer_id": CUSTOMER, "billable_metric_id": METRIC}, "cursor": {"ending_before": "2024-03-14T00:00:00+00:00"}}])
+
+    output = _read(config(lookback_days=3), state)
+
+    cursors = {entry["partition"]["billable_metric_id"]: entry["cursor"]["ending_before"] for entry in _last_state(output)["states"]}
+    assert cursors == {METRIC: "2024-03-15T00:00:00+00:00", OTHER_METRIC: "2024-03-15T00:00:00+00:00"}
+
+
+@HttpMocker()
+def test_given_saved_cursor_when_full_refresh_read_then_state_is_ignored_and_range_starts_at_start_date(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(), page([usage_item(1)]))
+    state = state_of(STREAM, [{"partition": {"customer_id": CUSTOMER, "billable_metric_id": METRIC}, "cursor": {"ending_before": "2024-03-14T00:00:00+00:00"}}])
+
+    assert len(_records(_read(config(), state, sync_mode=SyncMode.full_refresh))) == 1
+
+
+@HttpMocker()
+def test_given_garbled_state_when_read_then_warns_and_reads_from_start_date(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(), page([usage_item(1)]))
+    state = state_of(STREAM, [{"partition": {"customer_id": CUSTOMER}, "cursor": {"ending_before": "2024-03-14T00:00:00+00:00"}}, {"cursor": "??"}])
+
+    output = _read(config(), state)
+
+    assert output.errors == []
+    assert output.is_in_logs("Ignored 2 unreadable entries of the saved state")
+
+
+@HttpMocker()
+def test_given_cursor_in_the_future_when_read_then_clamped_to_today_and_today_is_reread(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(starting_on="2024-03-08T00:00:00+00:00"), page([usage_item(14)]))
+    state = state_of(STREAM, [{"partition": {"customer_id": CUSTOMER, "billable_metric_id": METRIC}, "cursor": {"ending_before": "2025-01-01T00:00:00+00:00"}}])
+
+    output = _read(config(), state)
+
+    assert output.is_in_logs("Clamped 1 saved cursors that were in the future")
+    assert len(output.records) == 1
+
+
+@HttpMocker()
+def test_given_server_repeats_next_page_token_when_read_then_pagination_ends_with_a_warning_and_no_duplicates(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(), page([usage_item(1)], next_page="same"))
+    http_mocker.post(usage_request(next_page="same"), page([usage_item(2)], next_page="same"))
+
+    output = _read(config())
+
+    assert [record["starting_on"][:10] for record in _records(output)] == ["2024-03-01", "2024-03-02"]
+    assert output.is_in_logs("same next_page token")
+
+
+@HttpMocker()
+def test_given_empty_page_with_token_when_read_then_pagination_ends_with_a_warning(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(), page([], next_page="more?"))
+
+    output = _read(config())
+
+    assert output.records == []
+    assert output.is_in_logs("empty page that still carries a next_page token")
+    assert _last_state(output)["states"][0]["cursor"] == {"ending_before": "2024-03-15T00:00:00+00:00"}
+
+
+@HttpMocker()
+def test_given_none_window_when_read_then_one_request_for_the_whole_range_and_no_state(http_mocker: HttpMocker = None):
+    _one_customer_one_metric(http_mocker)
+    http_mocker.post(usage_request(window_size="NONE"), page([{**usage_item(1), "ending_before": "2024-03-16T00:00:00+00:00", "value": 99}]))
+
+    output = _read(config(window_size="NONE"), sync_mode=SyncMode.full_refresh)
+
+    assert _records(output)[0]["window_size"] == "NONE"
+    assert output.state_messages == [] or all("states" not in message.state.stream.stream_state.__dict__ for message in output.state_messages)

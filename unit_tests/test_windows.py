@@ -1,0 +1,53 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from source_metronome.windows import DateRange, canonical_timestamp, cursor_after_reading, range_to_read
+
+
+def utc(day: int, hour: int = 0, month: int = 3) -> datetime:
+    return datetime(2024, month, day, hour, tzinfo=timezone.utc)
+
+
+NOW = utc(15, 13)
+WEEK = timedelta(days=7)
+
+
+def test_given_no_cursor_when_range_to_read_then_from_start_date_through_todays_open_window():
+    assert range_to_read(utc(1), None, NOW, None, WEEK) == DateRange(utc(1), utc(16))
+
+
+def test_given_cursor_when_range_to_read_then_starts_lookback_days_before_it():
+    assert range_to_read(utc(1), None, NOW, utc(12), WEEK) == DateRange(utc(5), utc(16))
+
+
+def test_given_cursor_closer_than_lookback_to_start_date_when_range_to_read_then_never_before_start_date():
+    assert range_to_read(utc(1), None, NOW, utc(3), WEEK) == DateRange(utc(1), utc(16))
+
+
+def test_given_end_date_in_the_past_when_range_to_read_then_ends_there():
+    assert range_to_read(utc(1), utc(10), NOW, None, WEEK) == DateRange(utc(1), utc(10))
+
+
+def test_given_end_date_in_the_future_when_range_to_read_then_ends_with_today():
+    assert range_to_read(utc(1), utc(1, month=4), NOW, None, WEEK) == DateRange(utc(1), utc(16))
+
+
+def test_given_cursor_at_end_date_and_no_lookback_when_range_to_read_then_nothing_to_read():
+    assert range_to_read(utc(1), utc(10), NOW, utc(10), timedelta(0)) is None
+
+
+def test_given_range_read_through_today_when_cursor_after_reading_then_stops_at_start_of_the_open_day():
+    assert cursor_after_reading(utc(16), NOW) == utc(15)
+
+
+def test_given_range_ending_in_the_past_when_cursor_after_reading_then_at_its_end():
+    assert cursor_after_reading(utc(10), NOW) == utc(10)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-03-01T00:00:00+00:00", "2024-03-01T00:00:00Z", "2024-03-01T00:00:00.000Z", "2024-03-01T01:00:00+01:00", "2024-03-01 00:00:00+00:00"],
+)
+def test_given_any_utc_form_when_canonical_timestamp_then_one_form(text):
+    assert canonical_timestamp(text) == "2024-03-01T00:00:00+00:00"
