@@ -8,6 +8,7 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set
 from airbyte_cdk.models import SyncMode
 
 from source_metronome.config import MetronomeConfig
+from source_metronome.errors import PartitionSkipped
 from source_metronome.streams import CustomerBillableMetrics, Customers
 
 
@@ -47,7 +48,13 @@ class Directory:
         if configured and not self._config.group_by:
             return [BillableMetric(id=metric_id) for metric_id in configured]
         if customer_id not in self._metrics:
-            listed = [BillableMetric.from_api(item) for item in self._read(CustomerBillableMetrics(self._config), {"customer_id": customer_id})]
+            try:
+                items = self._read(CustomerBillableMetrics(self._config), {"customer_id": customer_id})
+            except PartitionSkipped as refusal:
+                # A customer deleted since it was listed has no metrics left to read.
+                self._logger.warning(f"Skipping customer {customer_id}: {refusal}")
+                items = []
+            listed = [BillableMetric.from_api(item) for item in items]
             if configured:
                 by_id = {metric.id: metric for metric in listed}
                 listed = [by_id.get(metric_id, BillableMetric(id=metric_id)) for metric_id in configured]

@@ -3,7 +3,9 @@
 The retry rules follow Metronome's official SDKs: connection errors, timeouts, 408, 409, 429 and
 every 5xx are retried; `x-should-retry` overrides the status; the wait honours `retry-after-ms`,
 then `Retry-After` (seconds or an HTTP date) when it is 0-60 s, else grows as min(0.5 * 2^n, 8) s
-with jitter.
+with jitter. A 2xx whose body is not a page is retried too, as a proxy or a cut connection made it.
+Other 4xx answers concern one partition (a customer that vanished, costs refused for a UNIQUE
+metric): they are handed back to the stream, which skips that partition.
 """
 
 import logging
@@ -17,6 +19,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, HttpStatusErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_metronome.pages import describe_request, read_page
 
 # The SDKs stop after 2 retries; a sync of thousands of requests gets more, each still bounded.
 MAX_RETRIES = 8
@@ -43,6 +47,10 @@ def metronome_message(response: requests.Response) -> str:
     return (response.text or response.reason or "no message")[:200]
 
 
+class PartitionSkipped(Exception):
+    """Metronome refused one partition's request for a reason no retry can fix."""
+
+
 class MetronomeErrorHandler(HttpStatusErrorHandler):
     def __init__(self, logger: logging.Logger, max_retries: int = MAX_RETRIES):
         super().__init__(logger=logger, max_retries=max_retries, max_time=MAX_RETRY_TIME)
@@ -57,29 +65,31 @@ class MetronomeErrorHandler(HttpStatusErrorHandler):
             return super().interpret_response(response_or_exception)
         response = response_or_exception
         if response.ok:
+            if read_page(response) is None:
+                return ErrorResolution(
+                    ResponseAction.RETRY, FailureType.transient_error, f"Metronome's {describe_request(response)} answered a body that is not a page of data"
+                )
             return ErrorResolution(response_action=ResponseAction.SUCCESS)
         status = response.status_code
         if status in (401, 403):
             return _fail(FailureType.config_error, f"Metronome rejected the API token ({status}): {metronome_message(response)}")
         should_retry = response.headers.get("x-should-retry")
         if should_retry == "false":
-            return _fail(FailureType.system_error, _describe(response))
+            return _fail(FailureType.system_error, metronome_error(response))
         if status == 429:
-            return ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, _describe(response))
+            return ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, metronome_error(response))
         if should_retry == "true" or status in (408, 409) or status >= 500:
-            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, _describe(response))
-        return _fail(FailureType.system_error, _describe(response))
+            return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, metronome_error(response))
+        # Handed back to the stream unraised (IGNORE), which skips the partition: see PartitionSkipped.
+        return ErrorResolution(ResponseAction.IGNORE, FailureType.system_error, metronome_error(response))
 
 
 def _fail(failure_type: FailureType, message: str) -> ErrorResolution:
     return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=failure_type, error_message=message)
 
 
-def _describe(response: requests.Response) -> str:
-    request = response.request
-    path = requests.utils.urlparse(request.url).path if request is not None else "?"
-    method = request.method if request is not None else "?"
-    return f"Metronome answered {response.status_code} to {method} {path}: {metronome_message(response)}"
+def metronome_error(response: requests.Response) -> str:
+    return f"Metronome answered {response.status_code} to {describe_request(response)}: {metronome_message(response)}"
 
 
 class MetronomeBackoffStrategy(BackoffStrategy):

@@ -6,9 +6,7 @@ Reference: https://docs.metronome.com/api-reference
 import json
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, MutableMapping, Optional, Tuple
-from urllib.parse import parse_qs, urlsplit
 
-import orjson
 import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.streams.http import HttpStream
@@ -16,7 +14,8 @@ from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthentic
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_metronome.config import MetronomeConfig
-from source_metronome.errors import MAX_RETRIES, MetronomeBackoffStrategy, MetronomeErrorHandler
+from source_metronome.errors import MAX_RETRIES, MetronomeBackoffStrategy, MetronomeErrorHandler, PartitionSkipped, metronome_error
+from source_metronome.pages import describe_request, read_page, sent_page_token
 from source_metronome.state import PartitionCursors
 from source_metronome.windows import canonical_timestamp, cursor_after_reading, format_timestamp, parse_moment, range_to_read, utc_now
 
@@ -66,16 +65,16 @@ class MetronomeStream(HttpStream, ABC):
         return params
 
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
-        page = _page(response)
-        token = page.get("next_page")
+        page = read_page(response)
+        token = page.get("next_page") if page else None
         if not token:
             return None
         # Two ways a server can paginate forever; both end the pagination (NOTES.md, Pagination).
-        if token == _sent_page_token(response):
-            self.logger.warning(f"{_describe_request(response)} answered with the same next_page token it was sent; ending pagination there.")
+        if token == sent_page_token(response):
+            self.logger.warning(f"Metronome's {describe_request(response)} answered with the same next_page token it was sent; ending pagination there.")
             return None
         if not page["data"]:
-            self.logger.warning(f"{_describe_request(response)} answered an empty page that still carries a next_page token; ending pagination there.")
+            self.logger.warning(f"Metronome's {describe_request(response)} answered an empty page that still carries a next_page token; ending pagination there.")
             return None
         return {"next_page": token}
 
@@ -87,7 +86,10 @@ class MetronomeStream(HttpStream, ABC):
         stream_slice: Optional[Mapping[str, Any]] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
-        for item in _page(response)["data"]:
+        if not response.ok:
+            # Only the 4xx answers the error handler hands back (IGNORE) get here.
+            raise PartitionSkipped(metronome_error(response))
+        for item in read_page(response)["data"]:
             yield self.shape_record(item, stream_slice or {})
 
     def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -103,38 +105,6 @@ class MetronomeStream(HttpStream, ABC):
         # Overriding read_records keeps the CDK from turning a cursor-less stream into "resumable
         # full refresh", which reads one page per slice: every call here reads all its pages.
         yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
-
-
-def _page(response: requests.Response) -> Mapping[str, Any]:
-    """The response body, parsed once although both pagination and parsing need it."""
-    page = response.__dict__.get("_metronome_page")
-    if page is None:
-        try:
-            page = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            page = None
-        if not isinstance(page, dict) or not isinstance(page.get("data"), list):
-            raise AirbyteTracedException(
-                message=f"{_describe_request(response)} answered a body that is not a page of data.",
-                internal_message=f"Unexpected body: {response.text[:200]!r}",
-                failure_type=FailureType.system_error,
-            )
-        response.__dict__["_metronome_page"] = page
-    return page
-
-
-def _sent_page_token(response: requests.Response) -> Optional[str]:
-    return parse_qs(urlsplit(response.request.url).query).get("next_page", [None])[0]
-
-
-def _describe_request(response: requests.Response) -> str:
-    request = response.request
-    description = f"Metronome's {request.method} {urlsplit(request.url).path}"
-    if request.body:
-        # The usage endpoint names its partition in the body, not the path.
-        body = json.loads(request.body)
-        description += f" for customer {body.get('customer_id')}, billable metric {body.get('billable_metric_id')}"
-    return description
 
 
 class Customers(MetronomeStream):
@@ -192,6 +162,7 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
         # One clock reading per sync, so every partition reads the same days.
         self._now = utc_now()
         self._cursors = PartitionCursors(self.cursor_name, self.partition_fields, self.logger)
+        self._skipped: List[str] = []
 
     @abstractmethod
     def partitions(self) -> Iterable[Mapping[str, Any]]:
@@ -223,6 +194,11 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
                 "starting_on": format_timestamp(date_range.starting_on),
                 "ending_before": format_timestamp(date_range.ending_before),
             }
+        # The CDK asks for the next slice only once the last one is read: the stream is done.
+        if self._skipped:
+            self.logger.warning(
+                f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused; their state did not move: " + "; ".join(self._skipped)
+            )
 
     def read_records(
         self,
@@ -231,7 +207,21 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
         stream_slice: Optional[Mapping[str, Any]] = None,
         stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
-        yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+        partition = ", ".join(f"{field} {stream_slice[field]}" for field in self.partition_fields)
+        try:
+            yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+        except PartitionSkipped as refusal:
+            self.logger.warning(f"{self.name}: skipping {partition}: {refusal}")
+            self._skipped.append(f"{partition} ({refusal})")
+            return
+        except AirbyteTracedException as error:
+            if error.failure_type == FailureType.config_error:
+                raise
+            raise AirbyteTracedException(
+                message=f"{self.name} stopped at {partition}: {error.message}",
+                internal_message=error.internal_message,
+                failure_type=error.failure_type,
+            ) from error
         # Reached only once every page of the partition has been read.
         self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
 

@@ -45,11 +45,24 @@ def test_given_rejected_token_when_interpreted_then_config_error_with_metronomes
     assert resolution.error_message == f"Metronome rejected the API token ({status}): nope"
 
 
-def test_given_bad_request_when_interpreted_then_fails_naming_the_endpoint_and_message():
-    resolution = HANDLER.interpret_response(_response(400))
+@pytest.mark.parametrize("status", [400, 404, 422])
+def test_given_refusal_no_retry_can_fix_when_interpreted_then_handed_back_to_the_stream_naming_the_endpoint(status):
+    resolution = HANDLER.interpret_response(_response(status))
 
-    assert resolution.response_action == ResponseAction.FAIL
-    assert resolution.error_message == "Metronome answered 400 to GET /v1/customers: nope"
+    assert resolution.response_action == ResponseAction.IGNORE
+    assert resolution.error_message == f"Metronome answered {status} to GET /v1/customers: nope"
+
+
+@pytest.mark.parametrize("body", [b'{"data": [{"id": 1}', b"<html>Bad gateway</html>", b'{"items": []}', b""])
+def test_given_success_status_with_a_body_that_is_not_a_page_when_interpreted_then_retried(body):
+    resolution = HANDLER.interpret_response(_response(200, body=body))
+
+    assert resolution.response_action == ResponseAction.RETRY
+    assert "not a page of data" in resolution.error_message
+
+
+def test_given_success_with_a_page_when_interpreted_then_success():
+    assert HANDLER.interpret_response(_response(200, body=b'{"data": [], "next_page": null}')).response_action == ResponseAction.SUCCESS
 
 
 def test_given_should_retry_header_when_interpreted_then_it_overrides_the_status():
