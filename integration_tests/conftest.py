@@ -1,0 +1,63 @@
+import itertools
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+
+import pytest
+
+from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector, write_json
+from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome
+
+# Distinctive, so a leak into the connector's output cannot be a coincidence.
+SECRET_TOKEN = "mtr-e2e-9d4c1f7a-never-print-me"
+BOTH_INCREMENTAL = {USAGE: "incremental", COSTS: "incremental"}
+
+
+@pytest.fixture
+def start_fake() -> Iterator[Callable[..., FakeMetronome]]:
+    """Starts a fake Metronome (DatasetOptions, then FakeMetronome knobs) that stops after the test."""
+    started: List[FakeMetronome] = []
+
+    def start(options: Optional[DatasetOptions] = None, **knobs: Any) -> FakeMetronome:
+        fake = FakeMetronome(options, token=SECRET_TOKEN, **knobs).start()
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()
+
+
+def connector_config(fake: FakeMetronome, settings: Mapping[str, Any]) -> Dict[str, Any]:
+    return {"api_token": fake.token, "base_url": fake.url, **settings}
+
+
+@pytest.fixture
+def sync(tmp_path: Path) -> Callable[..., ConnectorRun]:
+    """Runs `source-metronome read` against a fake at its "now", with the given settings, stream
+    sync modes and saved state messages; fails unless the sync succeeds and keeps the token secret."""
+    numbers = itertools.count()
+
+    def run(
+        fake: FakeMetronome,
+        settings: Mapping[str, Any],
+        sync_modes: Mapping[str, str] = BOTH_INCREMENTAL,
+        state_messages: Optional[List[Dict[str, Any]]] = None,
+        expect_success: bool = True,
+    ) -> ConnectorRun:
+        number = next(numbers)
+        arguments = [
+            "read",
+            "--config",
+            str(write_json(tmp_path / f"config-{number}.json", connector_config(fake, settings))),
+            "--catalog",
+            str(write_json(tmp_path / f"catalog-{number}.json", configured_catalog(sync_modes))),
+        ]
+        if state_messages is not None:
+            arguments += ["--state", str(write_json(tmp_path / f"state-{number}.json", state_messages))]
+        result = run_connector(arguments, now=fake.now)
+        assert fake.token not in result.stdout + result.stderr, "the API token appeared in the connector's output"
+        if expect_success:
+            assert result.returncode == 0, f"sync failed: {result.error_messages()}\n{result.stderr[-3000:]}"
+        return result
+
+    return run

@@ -1,0 +1,89 @@
+"""Runs the connector's real command line in a subprocess and reads what it printed, as Airbyte would."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import orjson
+from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
+
+# The connector reads its clock from this variable (source_metronome/windows.py), so a sync runs at
+# the fake server's frozen "now".
+NOW_ENV = "SOURCE_METRONOME_NOW"
+TIMEOUT_SECONDS = 120
+
+
+def connector_command() -> Path:
+    """The console script installed next to the interpreter running the tests."""
+    return Path(sys.executable).parent / "source-metronome"
+
+
+@dataclass
+class ConnectorRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    # Each stdout line, parsed twice: the protocol model proves it is a valid Airbyte message, the
+    # raw JSON keeps it as emitted (state messages are passed back to the next sync as they are).
+    messages: List[AirbyteMessage] = field(default_factory=list)
+    raw_messages: List[Dict[str, Any]] = field(default_factory=list)
+
+    def records(self, stream: str) -> List[Dict[str, Any]]:
+        return [raw["record"]["data"] for raw in self.raw_messages if raw["type"] == "RECORD" and raw["record"]["stream"] == stream]
+
+    def last_states(self) -> Dict[str, Dict[str, Any]]:
+        """The last STATE message per stream, as emitted: what Airbyte would save for the next sync."""
+        states = {}
+        for raw in self.raw_messages:
+            if raw["type"] == "STATE":
+                states[raw["state"]["stream"]["stream_descriptor"]["name"]] = raw["state"]
+        return states
+
+    def stream_states(self) -> Dict[str, Dict[str, Any]]:
+        return {stream: state["stream"]["stream_state"] for stream, state in self.last_states().items()}
+
+    def of_type(self, message_type: Type) -> List[AirbyteMessage]:
+        return [message for message in self.messages if message.type == message_type]
+
+    def error_messages(self) -> List[str]:
+        return [message.trace.error.message for message in self.of_type(Type.TRACE) if message.trace.error]
+
+
+def run_connector(arguments: Sequence[str], now: datetime, env: Optional[Mapping[str, str]] = None) -> ConnectorRun:
+    completed = subprocess.run(
+        [str(connector_command()), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        env={**os.environ, **(env or {}), NOW_ENV: now.isoformat()},
+    )
+    run = ConnectorRun(completed.returncode, completed.stdout, completed.stderr)
+    for line in completed.stdout.splitlines():
+        raw = orjson.loads(line)
+        run.raw_messages.append(raw)
+        run.messages.append(AirbyteMessageSerializer.load(raw))
+    return run
+
+
+def configured_catalog(sync_modes: Mapping[str, str]) -> Dict[str, Any]:
+    """A configured catalog reading each named stream in its sync mode ("incremental" or "full_refresh")."""
+    return {
+        "streams": [
+            {
+                "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
+                "sync_mode": sync_mode,
+                "destination_sync_mode": "append_dedup" if sync_mode == "incremental" else "overwrite",
+            }
+            for name, sync_mode in sync_modes.items()
+        ]
+    }
+
+
+def write_json(path: Path, content: Any) -> Path:
+    path.write_text(json.dumps(content, indent=2))
+    return path

@@ -1,0 +1,41 @@
+"""A fake Metronome API for end-to-end tests, and the ground truth of what a sync of it must emit.
+
+See server.py (FakeMetronome, its knobs and request log), dataset.py (what the account holds)
+and ground_truth.py (expected records and cursors).
+"""
+
+from integration_tests.fake_metronome.dataset import DEFAULT_NOW, Dataset, DatasetOptions
+from integration_tests.fake_metronome.faults import FaultProbabilities
+from integration_tests.fake_metronome.ground_truth import (
+    COSTS,
+    USAGE,
+    cursors_of,
+    expected_cursors,
+    expected_records,
+    primary_key,
+    read_plan,
+    without_nulls,
+)
+from integration_tests.fake_metronome.request_log import LoggedRequest
+from integration_tests.fake_metronome.server import DEFAULT_TOKEN, FakeMetronome
+from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, Z_MILLIS_STYLE
+
+__all__ = [
+    "COSTS",
+    "DEFAULT_NOW",
+    "DEFAULT_TOKEN",
+    "Dataset",
+    "DatasetOptions",
+    "FakeMetronome",
+    "FaultProbabilities",
+    "LoggedRequest",
+    "OFFSET_STYLE",
+    "USAGE",
+    "Z_MILLIS_STYLE",
+    "cursors_of",
+    "expected_cursors",
+    "expected_records",
+    "primary_key",
+    "read_plan",
+    "without_nulls",
+]

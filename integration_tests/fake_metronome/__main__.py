@@ -1,0 +1,56 @@
+"""Runs the fake Metronome until killed, for demos:
+
+    python -m integration_tests.fake_metronome --port 8123 --seed 1 --customers 5
+"""
+
+import argparse
+import threading
+from dataclasses import fields
+
+from integration_tests.fake_metronome.dataset import DatasetOptions
+from integration_tests.fake_metronome.faults import FaultProbabilities
+from integration_tests.fake_metronome.server import DEFAULT_TOKEN, FakeMetronome
+from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, TIMESTAMP_STYLES, parse_timestamp
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m integration_tests.fake_metronome", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--token", default=DEFAULT_TOKEN)
+    parser.add_argument("--timestamp-style", choices=TIMESTAMP_STYLES, default=OFFSET_STYLE)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--rate-limit", type=float, help="requests per second before answering 429")
+    parser.add_argument("--retry-after", type=float, help="Retry-After seconds sent with each 429")
+    parser.add_argument("--revision", type=int, default=0, help="revisions of backdated events delivered at start")
+    parser.add_argument("--fault-seed", type=int, default=0)
+    for option in fields(DatasetOptions):
+        kind = parse_timestamp if option.name == "now" else type(option.default)
+        parser.add_argument(f"--{option.name.replace('_', '-')}", type=kind, default=option.default)
+    for fault in fields(FaultProbabilities):
+        parser.add_argument(f"--{fault.name.replace('_', '-')}", type=float, default=0.0, help="fault probability per request")
+    args = vars(parser.parse_args())
+
+    options = DatasetOptions(**{option.name: args[option.name] for option in fields(DatasetOptions)})
+    faults = FaultProbabilities(**{fault.name: args[fault.name] for fault in fields(FaultProbabilities)})
+    fake = FakeMetronome(
+        options,
+        token=args["token"],
+        port=args["port"],
+        timestamp_style=args["timestamp_style"],
+        latency=args["latency"],
+        rate_limit=args["rate_limit"],
+        retry_after=args["retry_after"],
+        faults=faults,
+        fault_seed=args["fault_seed"],
+    )
+    fake.revision = args["revision"]
+    with fake:
+        print(f"Fake Metronome at {fake.url} (token {fake.token!r}, now {fake.now.isoformat()}); Ctrl-C stops it.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

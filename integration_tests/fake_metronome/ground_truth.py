@@ -1,0 +1,210 @@
+"""What a correct sync of the fake account must emit, computed from the dataset, not from the API.
+
+Written from the connector's documented behaviour (its spec and source_metronome/windows.py,
+directory.py), independently of its code, so that a connector bug shows up as a difference:
+
+- partitions: usage per customer × billable metric, costs per customer; customers are the
+  configured ids, else every active one (and archived ones with include_archived_customers);
+  metrics are the configured ids, else each customer's listed metrics;
+- each partition reads [start, end): start is floor(start_date), or in an incremental sync
+  max(start, saved cursor - lookback_days); end is min(ceil(end_date), ceil(now)); a range under
+  a day is not read;
+- its cursor then becomes min(end, floor(now)); saved cursors of partitions not read are kept;
+- customers whose plan has a UNIQUE metric have no costs (Metronome refuses them), so a correct
+  sync emits none for them.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from integration_tests.fake_metronome.costs import cost_days
+from integration_tests.fake_metronome.dataset import Dataset
+from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
+from integration_tests.fake_metronome.usage import GroupBy, usage_windows
+
+USAGE = "usage_with_groups"
+COSTS = "customer_costs"
+CURSOR_FIELDS = {USAGE: "ending_before", COSTS: "end_timestamp"}
+PARTITION_FIELDS = {USAGE: ("customer_id", "billable_metric_id"), COSTS: ("customer_id",)}
+PRIMARY_KEYS = {
+    USAGE: ("customer_id", "billable_metric_id", "window_size", "group_id", "starting_on"),
+    COSTS: ("customer_id", "start_timestamp"),
+}
+DEFAULT_LOOKBACK_DAYS = 7
+
+PartitionKey = Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MetricToRead:
+    id: str
+    # None when the connector does not list metrics (ids configured and no group_by).
+    name: Optional[str]
+    group_by: Optional[GroupBy]
+
+
+@dataclass(frozen=True)
+class Partition:
+    stream: str
+    customer_id: str
+    metric: Optional[MetricToRead]
+    starting_on: datetime
+    ending_before: datetime
+
+    @property
+    def key(self) -> PartitionKey:
+        return (self.customer_id, self.metric.id) if self.metric else (self.customer_id,)
+
+
+def without_nulls(record: Mapping[str, Any]) -> Dict[str, Any]:
+    """The record as the CDK emits it: its serializer leaves out top-level keys whose value is null
+    (nested nulls stay), so records are compared after dropping those on both sides."""
+    return {key: value for key, value in record.items() if value is not None}
+
+
+def group_id(group_key: Optional[str], group_value: Optional[str]) -> str:
+    """The connector's stand-in for the group in the primary key: compact JSON of the group."""
+    if group_key is None:
+        return "{}"
+    return json.dumps({group_key: group_value}, separators=(",", ":"), ensure_ascii=False)
+
+
+def read_plan(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> List[Partition]:
+    """The partitions a correct sync reads, each with its range.
+
+    `now` is the connector's clock (by default the server's); `state` maps a stream name to the
+    stream state it resumes from (give none for a full refresh).
+    """
+    now = now or dataset.now
+    saved = {stream: cursors_of(stream_state) for stream, stream_state in (state or {}).items()}
+    start = floor_to_midnight(parse_timestamp(config["start_date"]))
+    end = ceil_to_midnight(now)
+    if config.get("end_date"):
+        end = min(end, ceil_to_midnight(parse_timestamp(config["end_date"])))
+    lookback = timedelta(days=config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
+
+    partitions = []
+    for customer_id in _customer_ids(dataset, config):
+        candidates = [Partition(USAGE, customer_id, metric, start, end) for metric in _metrics(dataset, config, customer_id)]
+        customer = dataset.customer(customer_id)
+        if customer is not None and not dataset.on_unique_plan(customer):
+            candidates.append(Partition(COSTS, customer_id, None, start, end))
+        for partition in candidates:
+            cursor = saved.get(partition.stream, {}).get(partition.key)
+            # A saved cursor in the future is taken as the start of today.
+            starting_on = max(start, min(cursor, floor_to_midnight(now)) - lookback) if cursor else start
+            if end - starting_on >= ONE_DAY:
+                partitions.append(Partition(partition.stream, customer_id, partition.metric, starting_on, end))
+    return partitions
+
+
+def expected_records(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> Dict[str, List[Dict[str, Any]]]:
+    """Per stream, exactly the records a correct sync emits, in the connector's record shape (with
+    nulls; see without_nulls)."""
+    window_size = config.get("window_size", "DAY")
+    records: Dict[str, List[Dict[str, Any]]] = {USAGE: [], COSTS: []}
+    for partition in read_plan(dataset, config, now, state):
+        if partition.stream == USAGE:
+            records[USAGE].extend(_usage_records(dataset, partition, window_size))
+        else:
+            records[COSTS].extend(_cost_records(dataset, partition))
+    return records
+
+
+def expected_cursors(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> Dict[str, Dict[PartitionKey, str]]:
+    """Per stream, the cursor of each partition after a correct sync (see cursors_of)."""
+    now = now or dataset.now
+    today = floor_to_midnight(now)
+    cursors = {stream: {key: min(cursor, today) for key, cursor in cursors_of((state or {}).get(stream)).items()} for stream in (USAGE, COSTS)}
+    for partition in read_plan(dataset, config, now, state):
+        cursors[partition.stream][partition.key] = min(partition.ending_before, today)
+    return {stream: {key: format_timestamp(cursor) for key, cursor in by_key.items()} for stream, by_key in cursors.items()}
+
+
+def cursors_of(stream_state: Optional[Mapping[str, Any]]) -> Dict[PartitionKey, datetime]:
+    """A per-partition stream state, {"states": [{"partition": {...}, "cursor": {...}}]}, as
+    partition key → cursor."""
+    cursors: Dict[PartitionKey, datetime] = {}
+    for entry in (stream_state or {}).get("states", []):
+        partition = entry["partition"]
+        fields = PARTITION_FIELDS[USAGE] if "billable_metric_id" in partition else PARTITION_FIELDS[COSTS]
+        cursor_value = next(iter(entry["cursor"].values()))
+        cursors[tuple(partition[field] for field in fields)] = floor_to_midnight(parse_timestamp(cursor_value))
+    return cursors
+
+
+def primary_key(stream: str, record: Mapping[str, Any]) -> Tuple[Any, ...]:
+    return tuple(record.get(field) for field in PRIMARY_KEYS[stream])
+
+
+def _customer_ids(dataset: Dataset, config: Mapping[str, Any]) -> List[str]:
+    if config.get("customer_ids"):
+        return list(dict.fromkeys(config["customer_ids"]))
+    # Metronome lists active customers by default and archived ones only with only_archived=true.
+    active = [customer.id for customer in dataset.customers if not customer.archived]
+    archived = [customer.id for customer in dataset.customers if customer.archived]
+    return active + (archived if config.get("include_archived_customers") else [])
+
+
+def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> Iterable[MetricToRead]:
+    configured = config.get("billable_metric_ids") or []
+    group_by = config.get("group_by") or None
+    if configured and not group_by:
+        return [MetricToRead(metric_id, None, None) for metric_id in configured]
+    customer = dataset.customer(customer_id)
+    listed = {metric.id: metric for metric in dataset.metrics_of(customer)} if customer else {}
+    ids = configured or list(listed)
+    metrics = []
+    for metric_id in ids:
+        metric = listed.get(metric_id)
+        grouped = group_by is not None and metric is not None and group_by["key"] in metric.group_keys
+        request = GroupBy(group_by["key"], tuple(group_by["values"]) if group_by.get("values") else None) if grouped else None
+        metrics.append(MetricToRead(metric_id, metric.name if metric else None, request))
+    return metrics
+
+
+def _usage_records(dataset: Dataset, partition: Partition, window_size: str) -> Iterable[Dict[str, Any]]:
+    metric = dataset.metrics[partition.metric.id]
+    for window in usage_windows(
+        dataset, partition.customer_id, metric, window_size, partition.starting_on, partition.ending_before, partition.metric.group_by
+    ):
+        yield {
+            "starting_on": format_timestamp(window.starting_on),
+            "ending_before": format_timestamp(window.ending_before),
+            "group_key": window.group_key,
+            "group_value": window.group_value,
+            "value": window.value,
+            "customer_id": partition.customer_id,
+            "billable_metric_id": partition.metric.id,
+            "billable_metric_name": partition.metric.name,
+            "window_size": window_size,
+            "group_id": group_id(window.group_key, window.group_value),
+        }
+
+
+def _cost_records(dataset: Dataset, partition: Partition) -> Iterable[Dict[str, Any]]:
+    customer = dataset.customer(partition.customer_id)
+    for day in cost_days(dataset, customer, partition.starting_on, partition.ending_before):
+        yield {
+            "start_timestamp": format_timestamp(day.start_timestamp),
+            "end_timestamp": format_timestamp(day.end_timestamp),
+            "credit_types": day.credit_types,
+            "customer_id": partition.customer_id,
+        }

@@ -1,0 +1,224 @@
+"""The fake Metronome over real HTTP on 127.0.0.1: auth, pagination, knobs and the request log.
+
+    with FakeMetronome(DatasetOptions(customers=5)) as fake:
+        fake.url          # http://127.0.0.1:<port>, the connector's base_url
+        fake.revision = 1 # deliver backdated events; fake.advance(days=1) moves "now"
+
+Every knob is a plain attribute that may change while the server runs.
+"""
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qs, urlsplit
+
+from integration_tests.fake_metronome import faults as fault_kinds
+from integration_tests.fake_metronome.dataset import Dataset, DatasetOptions
+from integration_tests.fake_metronome.errors import ApiError
+from integration_tests.fake_metronome.faults import FaultPicker, FaultProbabilities, RateLimiter
+from integration_tests.fake_metronome.pagination import encode_token, fingerprint, page_limit, page_offset, paginate
+from integration_tests.fake_metronome.request_log import LoggedRequest, RequestLog
+from integration_tests.fake_metronome.routes import list_items
+from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, TIMESTAMP_STYLES
+
+DEFAULT_TOKEN = "fake-metronome-token"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Optional[Dict[str, Any]]
+    headers: Dict[str, str] = field(default_factory=dict)
+    fault: Optional[str] = None
+
+
+class FakeMetronome:
+    def __init__(
+        self,
+        options: Optional[DatasetOptions] = None,
+        *,
+        token: str = DEFAULT_TOKEN,
+        port: int = 0,
+        timestamp_style: str = OFFSET_STYLE,
+        latency: float = 0.0,
+        rate_limit: Optional[float] = None,
+        retry_after: Optional[float] = None,
+        faults: Optional[FaultProbabilities] = None,
+        fault_seed: int = 0,
+    ):
+        if timestamp_style not in TIMESTAMP_STYLES:
+            raise ValueError(f"timestamp_style must be one of {TIMESTAMP_STYLES}")
+        self.dataset = Dataset(options or DatasetOptions())
+        self.token = token
+        self.timestamp_style = timestamp_style
+        # Seconds added to every answer.
+        self.latency = latency
+        # Requests per sliding second before answering 429; None for no limit.
+        self.rate_limit = rate_limit
+        # Seconds sent in Retry-After with each 429; None sends no Retry-After, as Metronome may.
+        self.retry_after = retry_after
+        self.faults = faults or FaultProbabilities()
+        self.request_log = RequestLog()
+        self._port = port
+        self._fault_picker = FaultPicker(fault_seed)
+        self._rate_limiter = RateLimiter()
+        self._http: Optional[ThreadingHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    # Lifecycle
+
+    def start(self) -> "FakeMetronome":
+        self._http = _HttpServer(("127.0.0.1", self._port), _Handler)
+        self._http.fake = self
+        self._thread = threading.Thread(target=self._http.serve_forever, name="fake-metronome", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._thread.join()
+            self._http = self._thread = None
+
+    def __enter__(self) -> "FakeMetronome":
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._http is None:
+            raise RuntimeError("The fake Metronome is not running; call start() first.")
+        return f"http://127.0.0.1:{self._http.server_address[1]}"
+
+    # The dataset's clock and late data
+
+    @property
+    def now(self) -> datetime:
+        return self.dataset.now
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self.dataset.now = moment
+
+    def advance(self, **delta: float) -> None:
+        """Moves "now" on, as timedelta(**delta)."""
+        self.dataset.now += timedelta(**delta)
+
+    @property
+    def revision(self) -> int:
+        return self.dataset.revision
+
+    @revision.setter
+    def revision(self, number: int) -> None:
+        self.dataset.revision = number
+
+    # The request log
+
+    @property
+    def requests(self) -> List[LoggedRequest]:
+        return self.request_log.entries()
+
+    def reset_requests(self) -> None:
+        self.request_log.clear()
+
+    # Answering
+
+    def answer(self, method: str, target: str, headers: Any, raw_body: bytes) -> Answer:
+        parts = urlsplit(target)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        body = _parse_body(raw_body)
+        answer = self._answer(method, parts.path, query, body, headers)
+        self.request_log.append(LoggedRequest(method, parts.path, query, body, None if answer.body is None else answer.status, answer.fault))
+        return answer
+
+    def _answer(self, method: str, path: str, query: Dict[str, List[str]], body: Any, headers: Any) -> Answer:
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(ApiError(401, "Unauthorized: send a valid API token as Authorization: Bearer <token>"))
+        if not self._rate_limiter.admit(self.rate_limit):
+            retry_after = {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
+            return Answer(429, {"message": "Too many requests"}, retry_after)
+        fault = self._fault_picker.pick(self.faults, sends_token="next_page" in query)
+        if fault == fault_kinds.SERVER_ERROR:
+            return Answer(500, {"message": "Internal server error (injected fault)"}, fault=fault)
+        if fault == fault_kinds.DROPPED_CONNECTION:
+            return Answer(0, None, fault=fault)
+        try:
+            if isinstance(body, str):
+                raise ApiError(400, "The request body is not valid JSON")
+            limit = page_limit(query)
+            request_fingerprint = fingerprint(method, path, query, body)
+            offset = page_offset(query, request_fingerprint)
+            page = paginate(list_items(self.dataset, self.timestamp_style, method, path, query, body), offset, limit)
+        except ApiError as error:
+            return _error(error)
+        next_page = encode_token(page.next_offset, request_fingerprint) if page.next_offset is not None else None
+        data = page.data
+        if fault == fault_kinds.REPEATED_TOKEN:
+            next_page = query["next_page"][-1]
+        elif fault == fault_kinds.EMPTY_PAGE_WITH_TOKEN:
+            data, next_page = [], encode_token(page.offset, request_fingerprint)
+        return Answer(200, {"data": data, "next_page": next_page}, fault=fault)
+
+
+def _parse_body(raw_body: bytes) -> Any:
+    if not raw_body:
+        return None
+    try:
+        return json.loads(raw_body)
+    except ValueError:
+        return raw_body.decode(errors="replace")
+
+
+def _error(error: ApiError) -> Answer:
+    return Answer(error.status, {"message": error.message})
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeMetronome
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as Metronome: the connector's session reuses connections.
+    protocol_version = "HTTP/1.1"
+    server: _HttpServer
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        fake = self.server.fake
+        raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if fake.latency:
+            time.sleep(fake.latency)
+        answer = fake.answer(method, self.path, self.headers, raw_body)
+        if answer.body is None:
+            # A dropped connection: no status line at all.
+            self.close_connection = True
+            return
+        payload = json.dumps(answer.body).encode()
+        self.send_response(answer.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if answer.fault == fault_kinds.TRUNCATED_JSON:
+            self.wfile.write(payload[: len(payload) // 2])
+            self.close_connection = True
+            return
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The request log replaces http.server's stderr lines, which would clutter test output.
+        pass

@@ -1,0 +1,35 @@
+"""Exact comparison of emitted records with the ground truth, with failures that say what differs."""
+
+from collections import Counter
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
+
+from integration_tests.fake_metronome import primary_key, without_nulls
+
+SHOWN = 5
+
+
+def assert_records_match(stream: str, actual: Sequence[Mapping[str, Any]], expected: Sequence[Mapping[str, Any]]) -> None:
+    """No duplicate primary keys, none missing, none extra, and every record equal to its expected
+    twin (both without top-level nulls, as the CDK's serializer drops them)."""
+    duplicates = [key for key, count in Counter(primary_key(stream, record) for record in actual).items() if count > 1]
+    assert not duplicates, f"{stream}: {len(duplicates)} primary keys emitted more than once, e.g. {duplicates[:SHOWN]}"
+    actual_by_key = _by_key(stream, actual)
+    expected_by_key = _by_key(stream, expected)
+    missing = sorted(expected_by_key.keys() - actual_by_key.keys(), key=str)
+    extra = sorted(actual_by_key.keys() - expected_by_key.keys(), key=str)
+    assert not missing and not extra, (
+        f"{stream}: {len(missing)} records missing, e.g. {missing[:SHOWN]}; {len(extra)} unexpected, e.g. {extra[:SHOWN]}"
+    )
+    different = [(expected_by_key[key], actual_by_key[key]) for key in expected_by_key if expected_by_key[key] != actual_by_key[key]]
+    assert not different, f"{stream}: {len(different)} records differ; (expected, emitted): {different[:SHOWN]}"
+
+
+def _by_key(stream: str, records: Sequence[Mapping[str, Any]]) -> Dict[Tuple[Any, ...], Dict[str, Any]]:
+    return {primary_key(stream, record): without_nulls(record) for record in records}
+
+
+def changed_keys(stream: str, before: List[Mapping[str, Any]], after: List[Mapping[str, Any]]) -> List[Tuple[Any, ...]]:
+    """Primary keys present in both record lists whose records differ."""
+    earlier = _by_key(stream, before)
+    later = _by_key(stream, after)
+    return [key for key in later if key in earlier and earlier[key] != later[key]]
