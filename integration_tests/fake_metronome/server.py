@@ -26,6 +26,8 @@ from integration_tests.fake_metronome.routes import list_items
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, TIMESTAMP_STYLES
 
 DEFAULT_TOKEN = "fake-metronome-token"
+# How often the serving loop checks for stop(); http.server's default 0.5 s would slow every test.
+SHUTDOWN_POLL_SECONDS = 0.02
 
 
 @dataclass
@@ -74,7 +76,7 @@ class FakeMetronome:
     def start(self) -> "FakeMetronome":
         self._http = _HttpServer(("127.0.0.1", self._port), _Handler)
         self._http.fake = self
-        self._thread = threading.Thread(target=self._http.serve_forever, name="fake-metronome", daemon=True)
+        self._thread = threading.Thread(target=self._http.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name="fake-metronome", daemon=True)
         self._thread.start()
         return self
 
@@ -188,6 +190,9 @@ class _HttpServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     # Keep-alive, as Metronome: the connector's session reuses connections.
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle's algorithm on, each answer on a kept-alive
+    # connection would wait ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: _HttpServer
 
     def do_GET(self) -> None:

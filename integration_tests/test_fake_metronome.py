@@ -1,0 +1,418 @@
+"""The fake is our reading of Metronome's API: these tests pin that reading down."""
+
+import subprocess
+import sys
+from typing import Any, Dict, Optional
+
+import pytest
+import requests
+
+from integration_tests.fake_metronome import DEFAULT_NOW, Z_MILLIS_STYLE, DatasetOptions, FakeMetronome, FaultProbabilities
+
+OPTIONS = DatasetOptions(customers=4, metrics_per_customer=3, days_of_history=6, archived_share=0.5)
+DAY = {"starting_on": "2024-03-13T00:00:00+00:00", "ending_before": "2024-03-15T00:00:00+00:00"}
+
+
+class Client:
+    def __init__(self, fake: FakeMetronome, token: Optional[str] = None):
+        self.url = fake.url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token or fake.token}"
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.session.get(self.url + path, params=params, timeout=10)
+
+    def usage(self, body: Dict[str, Any], **params: Any) -> requests.Response:
+        return self.session.post(self.url + "/v1/usage/groups", params=params, json=body, timeout=10)
+
+
+@pytest.fixture
+def fake(start_fake) -> FakeMetronome:
+    return start_fake(OPTIONS)
+
+
+@pytest.fixture
+def client(fake) -> Client:
+    return Client(fake)
+
+
+def metric_with(fake: FakeMetronome, aggregation_type: Optional[str] = None, key: Optional[str] = None):
+    """The first (customer, metric) on a plan with that aggregation and/or group key."""
+    for customer in fake.dataset.customers:
+        for metric in fake.dataset.metrics_of(customer):
+            if (aggregation_type is None or metric.aggregation_type == aggregation_type) and (key is None or key in metric.group_keys):
+                return customer, metric
+    raise AssertionError(f"the dataset has no {aggregation_type} metric with key {key}")
+
+
+def usage_body(customer, metric, window_size: str = "DAY", **extra: Any) -> Dict[str, Any]:
+    return {"customer_id": customer.id, "billable_metric_id": metric.id, "window_size": window_size, **DAY, **extra}
+
+
+# Transport rules
+
+
+@pytest.mark.parametrize("token", ["", "not-the-token"], ids=["no_token", "wrong_token"])
+def test_given_no_valid_bearer_token_when_listing_customers_then_401_with_a_message(fake, token):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    response = requests.get(fake.url + "/v1/customers", headers=headers, timeout=10)
+
+    assert response.status_code == 401
+    assert response.json()["message"]
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten"])
+def test_given_a_limit_outside_1_to_100_when_listing_then_400_with_a_message(client, limit):
+    response = client.get("/v1/customers", limit=limit)
+
+    assert response.status_code == 400
+    assert "limit" in response.json()["message"]
+
+
+def test_given_no_limit_when_listing_then_pages_hold_100_items(fake, client):
+    customer, metric = metric_with(fake, "COUNT")
+    body = usage_body(customer, metric, "HOUR", starting_on="2024-03-09T00:00:00+00:00")
+
+    first = client.usage(body).json()
+    second = client.usage(body, next_page=first["next_page"]).json()
+
+    assert len(first["data"]) == 100
+    assert len(second["data"]) == 6 * 24 - 100
+    assert second["next_page"] is None
+
+
+@pytest.mark.parametrize(
+    "starting_on, ending_before",
+    [
+        ("2024-03-13T01:00:00+00:00", "2024-03-15T00:00:00+00:00"),
+        ("2024-03-13T00:00:00+00:00", "2024-03-14T12:00:00+00:00"),
+        ("2024-03-13T00:00:00+00:00", "2024-03-13T00:00:00+00:00"),
+        ("2024-03-13T00:00:00+01:00", "2024-03-15T00:00:00+01:00"),
+        ("yesterday", "2024-03-15T00:00:00+00:00"),
+    ],
+    ids=["start_not_midnight", "end_not_midnight", "empty_range", "midnight_in_another_zone", "not_a_timestamp"],
+)
+def test_given_a_range_not_on_utc_midnights_or_under_a_day_when_asking_for_usage_or_costs_then_400(fake, client, starting_on, ending_before):
+    customer, metric = metric_with(fake)
+    dates = {"starting_on": starting_on, "ending_before": ending_before}
+
+    usage = client.usage({**usage_body(customer, metric, "HOUR"), **dates})
+    costs = client.get(f"/v1/customers/{customer.id}/costs", **dates)
+
+    assert (usage.status_code, costs.status_code) == (400, 400)
+    assert usage.json()["message"] and costs.json()["message"]
+
+
+def test_given_a_next_page_token_when_replayed_against_another_query_then_400_and_with_the_same_query_then_200(fake, client):
+    customer, metric = metric_with(fake)
+    token = client.usage(usage_body(customer, metric), limit=1).json()["next_page"]
+
+    same = client.usage(usage_body(customer, metric), limit=1, next_page=token)
+    other_body = client.usage(usage_body(customer, metric, "HOUR"), limit=1, next_page=token)
+    other_limit = client.usage(usage_body(customer, metric), limit=2, next_page=token)
+    forged = client.usage(usage_body(customer, metric), limit=1, next_page="bm90LWEtdG9rZW4")
+
+    assert same.status_code == 200
+    assert same.json()["data"][0]["starting_on"] == "2024-03-14T00:00:00+00:00"
+    assert (other_body.status_code, other_limit.status_code, forged.status_code) == (400, 400, 400)
+    assert "next_page" in other_body.json()["message"]
+
+
+def test_given_unknown_customers_or_paths_when_requested_then_404_with_a_message(fake, client):
+    customer, metric = metric_with(fake)
+    unknown = "00000000-0000-4000-8000-000000000000"
+
+    answers = [
+        client.get(f"/v1/customers/{unknown}/billable-metrics"),
+        client.get(f"/v1/customers/{unknown}/costs", **DAY),
+        client.usage({**usage_body(customer, metric), "customer_id": unknown}),
+        client.usage({**usage_body(customer, metric), "billable_metric_id": unknown}),
+        client.get("/v1/invoices"),
+    ]
+
+    assert [answer.status_code for answer in answers] == [404] * 5
+    assert all(answer.json()["message"] for answer in answers)
+
+
+# Customers and billable metrics
+
+
+def test_given_archived_customers_when_listing_then_default_lists_only_active_and_only_archived_lists_only_archived(fake, client):
+    active = [customer["id"] for customer in client.get("/v1/customers").json()["data"]]
+    archived = [customer["id"] for customer in client.get("/v1/customers", only_archived="true").json()["data"]]
+
+    assert active == [customer.id for customer in fake.dataset.customers if not customer.archived]
+    assert archived == [customer.id for customer in fake.dataset.customers if customer.archived]
+    assert len(active) == len(archived) == 2
+
+
+def test_given_customer_ids_when_listing_then_only_those_customers_are_listed(fake, client):
+    wanted = [fake.dataset.customers[0].id, fake.dataset.customers[3].id]
+    wanted_active = [customer_id for customer_id in wanted if not fake.dataset.customer(customer_id).archived]
+
+    listed = client.get("/v1/customers", customer_ids=wanted).json()["data"]
+
+    assert [customer["id"] for customer in listed] == wanted_active
+
+
+def test_given_a_customer_when_listing_billable_metrics_then_group_keys_come_in_the_older_and_newer_forms(fake, client):
+    listed = [
+        metric
+        for customer in fake.dataset.customers
+        for metric in client.get(f"/v1/customers/{customer.id}/billable-metrics").json()["data"]
+    ]
+
+    assert {metric["aggregation_type"] for metric in listed} <= {"COUNT", "SUM", "MAX", "LATEST"}
+    assert any("group_by" in metric and "group_keys" not in metric for metric in listed)
+    assert any("group_keys" in metric and "group_by" not in metric for metric in listed)
+    assert all(isinstance(keys, list) for metric in listed for keys in metric.get("group_keys", []))
+
+
+# Usage
+
+
+def test_given_window_size_in_lower_case_when_asking_for_usage_then_it_is_accepted_and_unknown_sizes_are_not(fake, client):
+    customer, metric = metric_with(fake)
+
+    lower = client.usage(usage_body(customer, metric, "day"))
+    unknown = client.usage(usage_body(customer, metric, "WEEK"))
+
+    assert lower.status_code == 200
+    assert unknown.status_code == 400
+
+
+def test_given_a_range_reaching_past_now_when_asking_for_day_hour_and_none_windows_then_only_windows_started_before_now_come(fake, client):
+    customer, metric = metric_with(fake)
+    future = {"ending_before": "2024-03-20T00:00:00+00:00"}
+
+    day = client.usage(usage_body(customer, metric, "DAY", **future)).json()["data"]
+    hour = client.usage(usage_body(customer, metric, "HOUR", **future), limit=100).json()
+    none = client.usage(usage_body(customer, metric, "NONE", **future)).json()["data"]
+
+    assert [window["starting_on"][:10] for window in day] == ["2024-03-13", "2024-03-14", "2024-03-15"]
+    assert len(hour["data"]) == 24 + 24 + 14 and hour["next_page"] is None
+    assert hour["data"][-1]["starting_on"] == "2024-03-15T13:00:00+00:00"
+    assert [(window["starting_on"], window["ending_before"]) for window in none] == [(DAY["starting_on"], future["ending_before"])]
+    assert {(window["group_key"], window["group_value"]) for window in day + hour["data"] + none} == {(None, None)}
+
+
+def test_given_group_by_when_asking_for_usage_then_each_value_and_the_events_without_the_key_come_as_groups(fake, client):
+    customer, metric = metric_with(fake, key="region")
+
+    every_value = client.usage(usage_body(customer, metric, group_by={"key": "region"})).json()["data"]
+    some_values = client.usage(usage_body(customer, metric, group_by={"key": "region", "values": ["region-b"]})).json()["data"]
+
+    assert [window["group_value"] for window in every_value] == ["region-a", "region-a", "region-b", "region-b", None, None]
+    assert {window["group_key"] for window in every_value} == {"region"}
+    assert [window["group_value"] for window in some_values] == ["region-b", "region-b"]
+
+
+def test_given_a_group_key_the_metric_lacks_when_asking_for_usage_then_400_with_a_message(fake, client):
+    customer, metric = next(
+        (customer, metric) for customer in fake.dataset.customers for metric in fake.dataset.metrics_of(customer) if "tier" not in metric.group_keys
+    )
+
+    response = client.usage(usage_body(customer, metric, group_by={"key": "tier"}))
+
+    assert response.status_code == 400
+    assert "tier" in response.json()["message"]
+
+
+def test_given_a_count_metric_when_asking_for_hours_and_days_then_the_hours_add_up_to_the_day(fake, client):
+    customer, metric = metric_with(fake, "COUNT")
+
+    days = client.usage(usage_body(customer, metric, "DAY")).json()["data"]
+    hours = client.usage(usage_body(customer, metric, "HOUR"), limit=48).json()["data"]
+
+    assert [day["value"] for day in days] == [sum(hour["value"] for hour in hours[:24]), sum(hour["value"] for hour in hours[24:])]
+    assert all(day["value"] > 0 for day in days)
+
+
+def test_given_a_null_share_when_asking_for_usage_then_about_that_share_of_values_is_null(start_fake):
+    fake = start_fake(OPTIONS.with_changes(null_share=0.25))
+    client = Client(fake)
+    customer, metric = metric_with(fake, "COUNT")
+
+    hours = client.usage(usage_body(customer, metric, "HOUR", starting_on="2024-03-10T00:00:00+00:00"), limit=100).json()["data"]
+
+    assert 10 <= sum(hour["value"] is None for hour in hours) <= 40
+
+
+def test_given_time_passing_when_asking_for_usage_again_then_only_the_day_in_progress_grows(fake, client):
+    customer, metric = metric_with(fake, "COUNT")
+    before = client.usage(usage_body(customer, metric, "DAY", ending_before="2024-03-16T00:00:00+00:00")).json()["data"]
+
+    fake.advance(hours=6)
+    after = client.usage(usage_body(customer, metric, "DAY", ending_before="2024-03-16T00:00:00+00:00")).json()["data"]
+
+    assert [day["value"] for day in after[:2]] == [day["value"] for day in before[:2]]
+    assert after[2]["value"] > before[2]["value"]
+
+
+def test_given_a_new_revision_when_asking_for_usage_then_only_the_late_days_change(fake, client):
+    customer, metric = metric_with(fake, "COUNT")
+    body = usage_body(customer, metric, "DAY", starting_on="2024-03-09T00:00:00+00:00", ending_before="2024-03-16T00:00:00+00:00")
+    before = [day["value"] for day in client.usage(body).json()["data"]]
+
+    fake.revision = 1
+    after = [day["value"] for day in client.usage(body).json()["data"]]
+    fake.revision = 0
+    reverted = [day["value"] for day in client.usage(body).json()["data"]]
+
+    # late_days=3: the events of a revision arriving on the 15th are dated from the 12th.
+    assert after[:3] == before[:3]
+    assert all(later > earlier for earlier, later in zip(before[3:], after[3:]))
+    assert reverted == before
+
+
+# Costs
+
+
+def test_given_a_customer_when_asking_for_costs_then_one_day_per_day_started_and_each_cost_sums_its_line_items(fake, client):
+    customer = next(customer for customer in fake.dataset.customers if not fake.dataset.on_unique_plan(customer))
+
+    days = client.get(f"/v1/customers/{customer.id}/costs", starting_on=DAY["starting_on"], ending_before="2024-03-20T00:00:00+00:00").json()["data"]
+
+    assert [(day["start_timestamp"], day["end_timestamp"]) for day in days] == [
+        ("2024-03-13T00:00:00+00:00", "2024-03-14T00:00:00+00:00"),
+        ("2024-03-14T00:00:00+00:00", "2024-03-15T00:00:00+00:00"),
+        ("2024-03-15T00:00:00+00:00", "2024-03-16T00:00:00+00:00"),
+    ]
+    for day in days:
+        for credit_type in day["credit_types"].values():
+            assert credit_type["cost"] == sum(item["cost"] for item in credit_type["line_item_breakdown"]) > 0
+
+
+def test_given_a_customer_on_a_unique_metric_plan_when_asking_for_costs_then_400_but_usage_is_served(start_fake):
+    fake = start_fake(OPTIONS.with_changes(unique_plan_share=0.25))
+    client = Client(fake)
+    customer, metric = metric_with(fake, "UNIQUE")
+
+    costs = client.get(f"/v1/customers/{customer.id}/costs", **DAY)
+    usage = client.usage(usage_body(customer, metric))
+
+    assert costs.status_code == 400
+    assert "UNIQUE" in costs.json()["message"]
+    assert usage.status_code == 200
+
+
+def test_given_the_z_millis_style_when_answering_then_timestamps_end_in_z_with_milliseconds(start_fake):
+    fake = start_fake(OPTIONS, timestamp_style=Z_MILLIS_STYLE)
+    client = Client(fake)
+    customer, metric = metric_with(fake)
+
+    window = client.usage(usage_body(customer, metric)).json()["data"][0]
+    cost_day = client.get(f"/v1/customers/{customer.id}/costs", **DAY).json()["data"][0]
+
+    assert window["starting_on"] == "2024-03-13T00:00:00.000Z"
+    assert cost_day["end_timestamp"] == "2024-03-14T00:00:00.000Z"
+
+
+# Knobs
+
+
+@pytest.mark.parametrize("retry_after", [None, 2.0], ids=["without_retry_after", "with_retry_after"])
+def test_given_a_rate_limit_when_exceeded_then_429_with_or_without_retry_after(start_fake, retry_after):
+    fake = start_fake(OPTIONS, rate_limit=2, retry_after=retry_after)
+    client = Client(fake)
+
+    statuses = [client.get("/v1/customers") for _ in range(3)]
+
+    assert [response.status_code for response in statuses] == [200, 200, 429]
+    assert statuses[2].headers.get("Retry-After") == (None if retry_after is None else "2")
+
+
+def test_given_server_errors_for_sure_when_requesting_then_500_with_a_message_and_the_log_names_the_fault(fake, client):
+    fake.faults = FaultProbabilities(server_error=1.0)
+
+    response = client.get("/v1/customers")
+
+    assert response.status_code == 500 and response.json()["message"]
+    assert fake.requests[-1].fault == "server_error"
+
+
+@pytest.mark.parametrize(
+    "fault, error",
+    [("dropped_connection", requests.ConnectionError), ("truncated_json", requests.exceptions.ChunkedEncodingError)],
+)
+def test_given_a_transport_fault_for_sure_when_requesting_then_the_client_sees_a_broken_answer(fake, client, fault, error):
+    fake.faults = FaultProbabilities(**{fault: 1.0})
+
+    with pytest.raises(error):
+        client.get("/v1/customers")
+
+
+def test_given_pagination_faults_when_paging_then_a_token_is_repeated_or_an_empty_page_carries_one(fake, client):
+    customer, metric = metric_with(fake)
+    first = client.usage(usage_body(customer, metric), limit=1).json()
+
+    fake.faults = FaultProbabilities(repeated_token=1.0)
+    repeated = client.usage(usage_body(customer, metric), limit=1, next_page=first["next_page"]).json()
+    fake.faults = FaultProbabilities(empty_page_with_token=1.0)
+    empty = client.usage(usage_body(customer, metric), limit=1).json()
+    fake.faults = FaultProbabilities()
+    resumed = client.usage(usage_body(customer, metric), limit=1, next_page=empty["next_page"]).json()
+
+    assert repeated["next_page"] == first["next_page"] and len(repeated["data"]) == 1
+    assert empty["data"] == [] and empty["next_page"]
+    assert resumed["data"] == first["data"]
+
+
+def test_given_a_fault_probability_when_many_requests_are_made_then_the_same_seed_fails_the_same_requests(start_fake):
+    outcomes = []
+    for _ in range(2):
+        fake = start_fake(OPTIONS, faults=FaultProbabilities(server_error=0.3), fault_seed=7)
+        client = Client(fake)
+        outcomes.append([client.get("/v1/customers").status_code for _ in range(30)])
+
+    assert outcomes[0] == outcomes[1]
+    assert 3 <= outcomes[0].count(500) <= 18
+
+
+def test_given_requests_when_reading_the_log_then_each_has_method_path_query_body_and_status_until_reset(fake, client):
+    customer, metric = metric_with(fake)
+    client.get("/v1/customers", limit=5)
+    client.usage(usage_body(customer, metric), limit=3)
+
+    logged = fake.requests
+    fake.reset_requests()
+
+    assert [(entry.method, entry.path, entry.param("limit"), entry.status) for entry in logged] == [
+        ("GET", "/v1/customers", "5", 200),
+        ("POST", "/v1/usage/groups", "3", 200),
+    ]
+    assert logged[1].body == usage_body(customer, metric)
+    assert logged[1].dated("starting_on") == DAY["starting_on"]
+    assert fake.requests == []
+
+
+def test_given_the_same_seed_when_two_fakes_answer_then_they_answer_the_same_and_another_seed_differs(start_fake):
+    answers = []
+    for seed in (3, 3, 4):
+        fake = start_fake(OPTIONS.with_changes(seed=seed))
+        client = Client(fake)
+        customer, metric = metric_with(fake)
+        answers.append((client.get("/v1/customers").json(), client.usage(usage_body(customer, metric)).json()))
+
+    assert answers[0] == answers[1]
+    assert answers[0][0] != answers[2][0]
+
+
+def test_given_the_module_command_line_when_started_then_it_prints_its_url_and_serves_until_stopped():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "integration_tests.fake_metronome", "--port", "0", "--customers", "2", "--token", "cli-token"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = process.stdout.readline()
+        url = banner.split()[3]
+        response = requests.get(url + "/v1/customers", headers={"Authorization": "Bearer cli-token"}, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert url.startswith("http://127.0.0.1:")
+    assert DEFAULT_NOW.isoformat() in banner
+    assert len(response.json()["data"]) == 2
