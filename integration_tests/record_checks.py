@@ -3,7 +3,8 @@
 from collections import Counter
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from integration_tests.fake_metronome import primary_key, without_nulls
+from integration_tests.fake_metronome import cursors_of, primary_key, without_nulls
+from integration_tests.fake_metronome.timestamps import format_timestamp
 
 SHOWN = 5
 
@@ -38,3 +39,11 @@ def changed_keys(stream: str, before: List[Mapping[str, Any]], after: List[Mappi
     earlier = _by_key(stream, before)
     later = _by_key(stream, after)
     return [key for key in later if key in earlier and earlier[key] != later[key]]
+
+
+def assert_cursors_match(stream_states: Mapping[str, Mapping[str, Any]], expected: Mapping[str, Mapping[Tuple[str, ...], str]]) -> None:
+    """Each stream's final per-partition state names exactly the expected partitions and cursors."""
+    actual = {
+        stream: {key: format_timestamp(cursor) for key, cursor in cursors_of(stream_states.get(stream)).items()} for stream in expected
+    }
+    assert actual == dict(expected)

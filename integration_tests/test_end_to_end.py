@@ -20,7 +20,7 @@ from integration_tests.fake_metronome import (
     expected_records,
 )
 from integration_tests.fake_metronome.timestamps import parse_timestamp
-from integration_tests.record_checks import assert_records_match, changed_keys
+from integration_tests.record_checks import assert_cursors_match, assert_records_match, changed_keys
 
 SMALL = DatasetOptions(customers=3, metrics_per_customer=3, days_of_history=10)
 
@@ -169,10 +169,7 @@ def test_given_a_first_sync_when_each_stream_reports_state_then_it_is_per_partit
         for entry in state["stream"]["stream_state"]["states"]:
             assert set(entry) == {"partition", "cursor"}
     final = run.stream_states()
-    assert {stream: cursors_of(final[stream]) for stream in (USAGE, COSTS)} == {
-        stream: {key: parse_timestamp(cursor) for key, cursor in cursors.items()}
-        for stream, cursors in expected_cursors(fake.dataset, settings).items()
-    }
+    assert_cursors_match(final, expected_cursors(fake.dataset, settings))
     assert {cursor for stream in final.values() for entry in stream["states"] for cursor in entry["cursor"].values()} == {
         "2024-03-15T00:00:00+00:00"
     }
@@ -203,6 +200,7 @@ def test_given_a_second_incremental_sync_after_late_events_when_it_resumes_from_
     second = sync(fake, settings, state_messages=list(first.last_states().values()))
 
     assert_sync_matches_ground_truth(fake, settings, second, state=saved)
+    assert_cursors_match(second.stream_states(), expected_cursors(fake.dataset, settings, state=saved))
     first_cursor = "2024-03-15T00:00:00+00:00"
     changed_complete_days = [key for key in changed_keys(USAGE, first.records(USAGE), second.records(USAGE)) if key[-1] < first_cursor]
     assert changed_complete_days, "late events should change days the first sync had already completed"
