@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 from typing import Any, Dict, Optional
 
 import pytest
@@ -321,6 +322,16 @@ def test_given_a_rate_limit_when_exceeded_then_429_with_or_without_retry_after(s
 
     assert [response.status_code for response in statuses] == [200, 200, 429]
     assert statuses[2].headers.get("Retry-After") == (None if retry_after is None else "2")
+
+
+def test_given_latency_when_requesting_then_each_answer_takes_at_least_that_long(start_fake):
+    fake = start_fake(OPTIONS, latency=0.2)
+    client = Client(fake)
+
+    started = time.monotonic()
+    client.get("/v1/customers")
+
+    assert time.monotonic() - started >= 0.2
 
 
 def test_given_server_errors_for_sure_when_requesting_then_500_with_a_message_and_the_log_names_the_fault(fake, client):

@@ -1,5 +1,10 @@
 """The four endpoints, by Metronome's rules: request validation and the full list each query
-selects. Pagination, auth and faults are the server's (server.py)."""
+selects. Pagination, auth and faults are the server's (server.py).
+
+Not modelled, and ignored if sent: `ingest_alias` (customers), `on_current_plan` and
+`include_archived` (billable metrics), `current_period` (usage). Usage is served for any known
+metric of any known customer; a metric off the customer's plan simply has no events.
+"""
 
 import re
 from datetime import datetime

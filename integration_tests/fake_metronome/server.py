@@ -33,7 +33,7 @@ SHUTDOWN_POLL_SECONDS = 0.02
 @dataclass
 class Answer:
     status: int
-    body: Optional[Dict[str, Any]]
+    body: Dict[str, Any]
     headers: Dict[str, str] = field(default_factory=dict)
     fault: Optional[str] = None
 
@@ -137,7 +137,8 @@ class FakeMetronome:
         query = parse_qs(parts.query, keep_blank_values=True)
         body = _parse_body(raw_body)
         answer = self._answer(method, parts.path, query, body, headers)
-        self.request_log.append(LoggedRequest(method, parts.path, query, body, None if answer.body is None else answer.status, answer.fault))
+        dropped = answer.fault == fault_kinds.DROPPED_CONNECTION
+        self.request_log.append(LoggedRequest(method, parts.path, query, body, None if dropped else answer.status, answer.fault))
         return answer
 
     def _answer(self, method: str, path: str, query: Dict[str, List[str]], body: Any, headers: Any) -> Answer:
@@ -150,7 +151,7 @@ class FakeMetronome:
         if fault == fault_kinds.SERVER_ERROR:
             return Answer(500, {"message": "Internal server error (injected fault)"}, fault=fault)
         if fault == fault_kinds.DROPPED_CONNECTION:
-            return Answer(0, None, fault=fault)
+            return Answer(0, {}, fault=fault)
         try:
             if isinstance(body, str):
                 raise ApiError(400, "The request body is not valid JSON")
@@ -207,8 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.latency:
             time.sleep(fake.latency)
         answer = fake.answer(method, self.path, self.headers, raw_body)
-        if answer.body is None:
-            # A dropped connection: no status line at all.
+        if answer.fault == fault_kinds.DROPPED_CONNECTION:
+            # No status line at all: the client sees the connection close.
             self.close_connection = True
             return
         payload = json.dumps(answer.body).encode()
