@@ -151,8 +151,9 @@ def _group_by(raw: Mapping[str, Any]) -> Optional[GroupBy]:
     values = value.get("values")
     if values in (None, []):
         return GroupBy(key=key.strip())
-    if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
-        raise config_error("group_by.values must be a list of strings; list the group values to read, or leave it empty for all.")
+    # Metronome's spec requires each value to be a non-empty string.
+    if not isinstance(values, list) or not all(isinstance(item, str) and item for item in values):
+        raise config_error("group_by.values must be a list of non-empty strings; list the group values to read, or leave it empty for all.")
     return GroupBy(key=key.strip(), values=tuple(values))
 
 

@@ -48,7 +48,8 @@ def metronome_message(response: requests.Response) -> str:
 
 
 class PartitionSkipped(Exception):
-    """Metronome refused one partition's request for a reason no retry can fix."""
+    """Metronome refused one partition's request for a reason no retry can fix, or broke its
+    pagination: the partition is left for the next sync."""
 
 
 class MetronomeErrorHandler(HttpStatusErrorHandler):

@@ -69,13 +69,12 @@ class MetronomeStream(HttpStream, ABC):
         token = page.get("next_page") if page else None
         if not token:
             return None
-        # Two ways a server can paginate forever; both end the pagination (NOTES.md, Pagination).
+        # Two ways a server can paginate forever (NOTES.md, Pagination). Both end the pagination,
+        # and as pages may be missing the partition is skipped: its state stays for the next sync.
         if token == sent_page_token(response):
-            self.logger.warning(f"Metronome's {describe_request(response)} answered with the same next_page token it was sent; ending pagination there.")
-            return None
+            raise PartitionSkipped(f"Metronome's {describe_request(response)} answered with the same next_page token it was sent; pagination ended there")
         if not page["data"]:
-            self.logger.warning(f"Metronome's {describe_request(response)} answered an empty page that still carries a next_page token; ending pagination there.")
-            return None
+            raise PartitionSkipped(f"Metronome's {describe_request(response)} answered an empty page that still carries a next_page token; pagination ended there")
         return {"next_page": token}
 
     def parse_response(
@@ -197,7 +196,7 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
         # The CDK asks for the next slice only once the last one is read: the stream is done.
         if self._skipped:
             self.logger.warning(
-                f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused; their state did not move: " + "; ".join(self._skipped)
+                f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused or cut short; their state did not move: " + "; ".join(self._skipped)
             )
 
     def read_records(

@@ -27,6 +27,7 @@ from unit_tests.builders import CUSTOMER, METRIC, TOKEN, config
         ({"group_by": {"values": ["US"]}}, "group_by.key"),
         ({"group_by": {"key": "  "}}, "group_by.key"),
         ({"group_by": {"key": "region", "values": "US"}}, "group_by.values"),
+        ({"group_by": {"key": "region", "values": ["US", ""]}}, "group_by.values"),
         ({"group_by": "region"}, "group_by"),
         ({"lookback_days": -1}, "lookback_days"),
         ({"lookback_days": 1.5}, "lookback_days"),
