@@ -132,14 +132,10 @@ def test_given_saved_cursors_when_reading_incrementally_then_the_resumed_ranges_
     assert run.of_type("STATE")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Connector bug: config.py accepts an empty string in group_by.values and sends it, but the spec's "
-    "PagedUsageQueryPayload.group_by.values items have minLength 1 (Prism answers 422; Metronome would refuse it).",
-)
 def test_given_an_empty_group_value_in_the_config_when_reading_then_no_request_breaks_the_spec(proxy, tmp_path):
     read(proxy, tmp_path, group_by={"key": "region", "values": ["US-East", ""]})
 
     violations = proxy.violations()
-    # Rejecting the config before any request would keep the contract as well as dropping the value.
+    # The spec's group_by.values items have minLength 1: the connector may refuse the config or
+    # drop the value, but must not send it (it did until 8241d4e).
     assert not violations, "requests that break Metronome's spec:\n" + "\n".join(violations)
