@@ -54,11 +54,12 @@ class Directory:
                 # A customer deleted since it was listed has no metrics left to read.
                 self._logger.warning(f"Skipping customer {customer_id}: {refusal}")
                 items = []
-            listed = [BillableMetric.from_api(item) for item in items]
+            # Keyed by id: a metric repeated across pages is still one partition, read once.
+            by_id = {metric.id: metric for metric in map(BillableMetric.from_api, items)}
             if configured:
-                by_id = {metric.id: metric for metric in listed}
-                listed = [by_id.get(metric_id, BillableMetric(id=metric_id)) for metric_id in configured]
-            self._metrics[customer_id] = listed
+                self._metrics[customer_id] = [by_id.get(metric_id, BillableMetric(id=metric_id)) for metric_id in configured]
+            else:
+                self._metrics[customer_id] = list(by_id.values())
         return self._metrics[customer_id]
 
     def group_by_for(self, metric: BillableMetric) -> Optional[Mapping[str, Any]]:

@@ -246,3 +246,13 @@ def test_given_none_window_when_read_then_one_request_for_the_whole_range_and_no
 
     assert _records(output)[0]["window_size"] == "NONE"
     assert output.state_messages == [] or all("states" not in message.state.stream.stream_state.__dict__ for message in output.state_messages)
+
+
+@HttpMocker()
+def test_given_metric_repeated_across_pages_when_read_then_its_partition_is_read_once(http_mocker: HttpMocker = None):
+    http_mocker.get(customers_request(), page([customer()]))
+    http_mocker.get(metrics_request(), page([metric()], next_page="m2"))
+    http_mocker.get(metrics_request(next_page="m2"), page([metric()]))
+    http_mocker.post(usage_request(), page([usage_item(1)]))
+
+    assert len(_records(_read(config()))) == 1
