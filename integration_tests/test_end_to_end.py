@@ -108,12 +108,14 @@ def test_given_archived_customers_when_syncing_then_they_are_read_only_if_includ
 
 def test_given_timestamps_with_z_and_milliseconds_when_syncing_then_records_carry_the_offset_form(start_fake, sync):
     fake = start_fake(SMALL, timestamp_style=Z_MILLIS_STYLE)
-    settings = {"start_date": "2024-03-12", "window_size": "HOUR"}
+    # A start_date in the middle of a day is floored to its midnight, as Metronome requires.
+    settings = {"start_date": "2024-03-12T08:00:00Z", "window_size": "HOUR"}
 
     run = sync(fake, settings)
 
     assert_sync_matches_ground_truth(fake, settings, run)
     assert all(record["starting_on"].endswith("+00:00") for record in run.records(USAGE))
+    assert min(record["starting_on"] for record in run.records(USAGE)) == "2024-03-12T00:00:00+00:00"
 
 
 def test_given_configured_customers_and_metrics_without_group_by_when_syncing_then_nothing_is_listed_and_names_are_absent(

@@ -354,6 +354,17 @@ def test_given_a_transport_fault_for_sure_when_requesting_then_the_client_sees_a
         client.get("/v1/customers")
 
 
+def test_given_fault_paths_when_requesting_then_only_matching_paths_get_faults(start_fake):
+    fake = start_fake(OPTIONS, faults=FaultProbabilities(server_error=1.0), fault_paths=r"/costs$")
+    client = Client(fake)
+    customer = fake.dataset.customers[0]
+
+    listing = client.get("/v1/customers")
+    costs = client.get(f"/v1/customers/{customer.id}/costs", **DAY)
+
+    assert (listing.status_code, costs.status_code) == (200, 500)
+
+
 def test_given_pagination_faults_when_paging_then_a_token_is_repeated_or_an_empty_page_carries_one(fake, client):
     customer, metric = metric_with(fake)
     first = client.usage(usage_body(customer, metric), limit=1).json()

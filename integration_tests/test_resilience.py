@@ -2,8 +2,8 @@
 
 import pytest
 
-from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FaultProbabilities, expected_records
-from integration_tests.record_checks import assert_records_match, assert_records_within
+from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FaultProbabilities, expected_cursors, expected_records
+from integration_tests.record_checks import assert_cursors_match, assert_records_match, assert_records_within
 
 SMALL = DatasetOptions(customers=3, metrics_per_customer=3, days_of_history=10)
 SETTINGS = {"start_date": "2024-03-10", "page_size": 3}
@@ -37,26 +37,43 @@ def test_given_a_rate_limit_when_syncing_then_429s_are_waited_out_and_every_reco
     assert_matches_ground_truth(fake, run)
 
 
+PARTITION_PATHS = r"^/v1/usage/groups$|/costs$"
+
+
+def cut_short_partitions(fake):
+    """The partitions whose pagination the fake broke, as (stream, partition key)."""
+    cut = set()
+    for request in fake.requests:
+        if request.fault in ("repeated_token", "empty_page_with_token"):
+            if request.path == "/v1/usage/groups":
+                cut.add((USAGE, (request.body["customer_id"], request.body["billable_metric_id"])))
+            else:
+                cut.add((COSTS, (request.path.split("/")[3],)))
+    return cut
+
+
 @pytest.mark.parametrize("fault", ["repeated_token", "empty_page_with_token"])
-def test_given_a_server_that_paginates_forever_when_syncing_then_pagination_stops_without_duplicates_or_wrong_values(start_fake, sync, fault):
-    fake = start_fake(SMALL, faults=FaultProbabilities(**{fault: 0.3}), fault_seed=1)
+def test_given_partitions_that_paginate_forever_when_syncing_then_they_are_skipped_without_duplicates_and_keep_their_state(
+    start_fake, sync, fault
+):
+    fake = start_fake(SMALL, faults=FaultProbabilities(**{fault: 0.3}), fault_seed=1, fault_paths=PARTITION_PATHS)
 
     run = sync(fake, SETTINGS)
 
-    assert any(request.fault == fault for request in fake.requests)
+    cut = cut_short_partitions(fake)
+    assert cut, f"the fake should have cut some partitions short with {fault}"
     expected = expected_records(fake.dataset, SETTINGS)
     for stream in (USAGE, COSTS):
         assert_records_within(stream, run.records(stream), expected[stream])
+    cursors = expected_cursors(fake.dataset, SETTINGS)
+    assert_cursors_match(
+        run.stream_states(),
+        {stream: {key: cursor for key, cursor in by_key.items() if (stream, key) not in cut} for stream, by_key in cursors.items()},
+    )
 
 
-@pytest.mark.xfail(
-    reason="Connector bug: when pagination is cut short (a repeated next_page token or an empty page with a token), "
-    "the partition's cursor still advances as if every page had been read, so the records after the cut are never "
-    "read again beyond lookback_days.",
-    strict=True,
-)
 def test_given_a_partition_cut_short_by_a_repeated_token_when_the_next_sync_resumes_then_no_record_is_lost_for_good(start_fake, sync):
-    fake = start_fake(SMALL, faults=FaultProbabilities(repeated_token=1.0))
+    fake = start_fake(SMALL, faults=FaultProbabilities(repeated_token=1.0), fault_paths=PARTITION_PATHS)
     settings = {"start_date": "2024-03-05", "page_size": 2, "lookback_days": 0}
     first = sync(fake, settings, sync_modes={USAGE: "incremental"})
     fake.faults = FaultProbabilities()
@@ -67,3 +84,21 @@ def test_given_a_partition_cut_short_by_a_repeated_token_when_the_next_sync_resu
     for record in first.records(USAGE) + second.records(USAGE):
         emitted[(record["customer_id"], record["billable_metric_id"], record["group_id"], record["starting_on"])] = record
     assert len(emitted) == len(expected_records(fake.dataset, settings)[USAGE])
+
+
+@pytest.mark.xfail(
+    reason="Connector bug: a repeated next_page token on GET /v1/customers (a parent list, not a partition) escapes "
+    "as an unhandled PartitionSkipped ('Something went wrong in the connector') and fails the usage stream, where "
+    "NOTES.md asks every list to stop and warn; here the repeated page even carried the last customers.",
+    strict=True,
+)
+def test_given_the_customer_list_repeating_its_token_when_syncing_then_pagination_stops_with_a_warning_and_every_customer_is_read(
+    start_fake, sync
+):
+    fake = start_fake(SMALL, faults=FaultProbabilities(repeated_token=1.0), fault_paths=r"^/v1/customers$")
+    settings = {"start_date": "2024-03-12", "page_size": 2}
+
+    run = sync(fake, settings)
+
+    assert any(request.fault == "repeated_token" for request in fake.requests)
+    assert_matches_ground_truth(fake, run, settings)

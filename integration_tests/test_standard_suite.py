@@ -16,10 +16,3 @@ class TestSourceMetronomeStandards(SourceTestSuiteBase):
     # The CDK names the connector after the repository's directory, which a clone may rename.
     connector_name = "source-metronome"
 
-    @pytest.mark.xfail(
-        reason="Connector bug: spec.yaml's group_by.key is named like a credential but does not say "
-        "`airbyte_secret: false`, which the CDK's spec lint requires of such properties.",
-        strict=True,
-    )
-    def test_spec(self) -> None:
-        super().test_spec()

@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--retry-after", type=float, help="Retry-After seconds sent with each 429")
     parser.add_argument("--revision", type=int, default=0, help="revisions of backdated events delivered at start")
     parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--fault-paths", help="regular expression: faults hit only the request paths it matches")
     for option in fields(DatasetOptions):
         kind = parse_timestamp if option.name == "now" else type(option.default)
         parser.add_argument(f"--{option.name.replace('_', '-')}", type=kind, default=option.default)
@@ -42,6 +43,7 @@ def main() -> None:
         retry_after=args["retry_after"],
         faults=faults,
         fault_seed=args["fault_seed"],
+        fault_paths=args["fault_paths"],
     )
     fake.revision = args["revision"]
     with fake:

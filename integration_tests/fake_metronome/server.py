@@ -8,6 +8,7 @@ Every knob is a plain attribute that may change while the server runs.
 """
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class FakeMetronome:
         retry_after: Optional[float] = None,
         faults: Optional[FaultProbabilities] = None,
         fault_seed: int = 0,
+        fault_paths: Optional[str] = None,
     ):
         if timestamp_style not in TIMESTAMP_STYLES:
             raise ValueError(f"timestamp_style must be one of {TIMESTAMP_STYLES}")
@@ -64,6 +66,8 @@ class FakeMetronome:
         # Seconds sent in Retry-After with each 429; None sends no Retry-After, as Metronome may.
         self.retry_after = retry_after
         self.faults = faults or FaultProbabilities()
+        # A regular expression: faults hit only requests whose path it matches; None: every request.
+        self.fault_paths = fault_paths
         self.request_log = RequestLog()
         self._port = port
         self._fault_picker = FaultPicker(fault_seed)
@@ -147,7 +151,9 @@ class FakeMetronome:
         if not self._rate_limiter.admit(self.rate_limit):
             retry_after = {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
             return Answer(429, {"message": "Too many requests"}, retry_after)
-        fault = self._fault_picker.pick(self.faults, sends_token="next_page" in query)
+        fault = None
+        if self.fault_paths is None or re.search(self.fault_paths, path):
+            fault = self._fault_picker.pick(self.faults, sends_token="next_page" in query)
         if fault == fault_kinds.SERVER_ERROR:
             return Answer(500, {"message": "Internal server error (injected fault)"}, fault=fault)
         if fault == fault_kinds.DROPPED_CONNECTION:
