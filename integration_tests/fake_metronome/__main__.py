@@ -14,7 +14,7 @@ from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, TIMESTAMP_
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m integration_tests.fake_metronome", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m integration_tests.fake_metronome", description="Runs the fake Metronome on 127.0.0.1 until killed.")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--timestamp-style", choices=TIMESTAMP_STYLES, default=OFFSET_STYLE)
