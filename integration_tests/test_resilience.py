@@ -86,12 +86,6 @@ def test_given_a_partition_cut_short_by_a_repeated_token_when_the_next_sync_resu
     assert len(emitted) == len(expected_records(fake.dataset, settings)[USAGE])
 
 
-@pytest.mark.xfail(
-    reason="Connector bug: a repeated next_page token on GET /v1/customers (a parent list, not a partition) escapes "
-    "as an unhandled PartitionSkipped ('Something went wrong in the connector') and fails the usage stream, where "
-    "NOTES.md asks every list to stop and warn; here the repeated page even carried the last customers.",
-    strict=True,
-)
 def test_given_the_customer_list_repeating_its_token_when_syncing_then_pagination_stops_with_a_warning_and_every_customer_is_read(
     start_fake, sync
 ):

@@ -69,13 +69,17 @@ class MetronomeStream(HttpStream, ABC):
         token = page.get("next_page") if page else None
         if not token:
             return None
-        # Two ways a server can paginate forever (NOTES.md, Pagination). Both end the pagination,
-        # and as pages may be missing the partition is skipped: its state stays for the next sync.
+        # Two ways a server can paginate forever (NOTES.md, Pagination): both end the pagination.
         if token == sent_page_token(response):
-            raise PartitionSkipped(f"Metronome's {describe_request(response)} answered with the same next_page token it was sent; pagination ended there")
+            return self.end_broken_pagination(f"Metronome's {describe_request(response)} answered with the same next_page token it was sent")
         if not page["data"]:
-            raise PartitionSkipped(f"Metronome's {describe_request(response)} answered an empty page that still carries a next_page token; pagination ended there")
+            return self.end_broken_pagination(f"Metronome's {describe_request(response)} answered an empty page that still carries a next_page token")
         return {"next_page": token}
+
+    def end_broken_pagination(self, problem: str) -> None:
+        """A listing keeps what it has read: whatever it missed is simply not read this sync."""
+        self.logger.warning(f"{problem}; pagination ended there.")
+        return None
 
     def parse_response(
         self,
@@ -162,6 +166,10 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
         self._now = utc_now()
         self._cursors = PartitionCursors(self.cursor_name, self.partition_fields, self.logger)
         self._skipped: List[str] = []
+
+    def end_broken_pagination(self, problem: str) -> None:
+        # Pages may be missing, so the partition is skipped: its state stays for the next sync.
+        raise PartitionSkipped(f"{problem}; pagination ended there")
 
     @abstractmethod
     def partitions(self) -> Iterable[Mapping[str, Any]]:

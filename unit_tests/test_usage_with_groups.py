@@ -256,3 +256,18 @@ def test_given_metric_repeated_across_pages_when_read_then_its_partition_is_read
     http_mocker.post(usage_request(), page([usage_item(1)]))
 
     assert len(_records(_read(config()))) == 1
+
+
+@HttpMocker()
+def test_given_customer_list_repeats_its_token_when_read_then_listing_stops_with_a_warning_and_listed_customers_are_read(http_mocker: HttpMocker = None):
+    http_mocker.get(customers_request(), page([customer()], next_page="again"))
+    http_mocker.get(customers_request(next_page="again"), page([customer(OTHER_CUSTOMER, "Other")], next_page="again"))
+    for customer_id in (CUSTOMER, OTHER_CUSTOMER):
+        http_mocker.get(metrics_request(customer_id), page([metric()]))
+        http_mocker.post(usage_request(customer_id), page([usage_item(1)]))
+
+    output = _read(config())
+
+    assert output.errors == []
+    assert {record["customer_id"] for record in _records(output)} == {CUSTOMER, OTHER_CUSTOMER}
+    assert output.is_in_logs("GET /v1/customers answered with the same next_page token it was sent; pagination ended there.")
