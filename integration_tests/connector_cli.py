@@ -64,10 +64,39 @@ def run_connector(arguments: Sequence[str], now: datetime, env: Optional[Mapping
     )
     run = ConnectorRun(completed.returncode, completed.stdout, completed.stderr)
     for line in completed.stdout.splitlines():
-        raw = orjson.loads(line)
-        run.raw_messages.append(raw)
-        run.messages.append(AirbyteMessageSerializer.load(raw))
+        _add_message(run, line)
     return run
+
+
+def run_connector_killed_after(arguments: Sequence[str], now: datetime, lines: int, stderr_path: Path) -> ConnectorRun:
+    """Runs the connector and SIGKILLs it once it has printed `lines` lines, as a crashed worker or
+    an evicted pod would stop it; the run holds what was printed before the kill (a destination
+    would have received exactly that). A run that ends first is returned whole."""
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(connector_command()), *arguments],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, NOW_ENV: now.isoformat()},
+        )
+        run = ConnectorRun(0, "", "")
+        for count, line in enumerate(process.stdout, start=1):
+            run.stdout += line
+            _add_message(run, line)
+            if count >= lines:
+                process.kill()
+                break
+        process.stdout.close()
+        run.returncode = process.wait(timeout=TIMEOUT_SECONDS)
+    run.stderr = stderr_path.read_text()
+    return run
+
+
+def _add_message(run: ConnectorRun, line: str) -> None:
+    raw = orjson.loads(line)
+    run.raw_messages.append(raw)
+    run.messages.append(AirbyteMessageSerializer.load(raw))
 
 
 def configured_catalog(sync_modes: Mapping[str, str]) -> Dict[str, Any]:
