@@ -1,0 +1,84 @@
+"""The API token goes to Metronome and nowhere else: not to another host, not into any output."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+
+from integration_tests.connector_cli import run_connector, write_json
+from integration_tests.fake_metronome import DatasetOptions, FaultProbabilities
+
+WRONG_TOKEN = "mtr-wrong-3b8e0c55-never-print-me"
+
+
+@pytest.fixture
+def redirect_to():
+    """Starts a server on 127.0.0.1 that answers every GET with a 307 to the same path on `target`
+    (another host, as an open redirect or a hijacked proxy would send)."""
+    servers = []
+
+    def start(target: str) -> str:
+        class Redirect(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(307)
+                self.send_header("Location", target + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _check(tmp_path, config, now):
+    return run_connector(["check", "--config", str(write_json(tmp_path / "config.json", config))], now=now)
+
+
+def test_given_a_redirect_to_another_host_when_checking_then_the_token_is_not_sent_there(start_fake, redirect_to, tmp_path):
+    fake = start_fake(DatasetOptions(customers=1))
+    # The fake answers 401 to a request without its token: it sees the request, not the token.
+    other_host = fake.url.replace("127.0.0.1", "localhost")
+
+    run = _check(tmp_path, {"api_token": fake.token, "start_date": "2024-03-01", "base_url": redirect_to(other_host)}, fake.now)
+
+    status = run.messages[-1].connectionStatus
+    assert [(request.path, request.status) for request in fake.requests] == [("/v1/customers", 401)]
+    assert status.status.value == "FAILED" and status.message.startswith("Metronome rejected the API token (401)")
+    assert fake.token not in run.stdout + run.stderr
+
+
+def test_given_a_wrong_token_when_syncing_then_config_error_and_the_token_is_never_printed(start_fake, sync):
+    fake = start_fake(DatasetOptions(customers=1))
+
+    run = sync(fake, {"start_date": "2024-03-10", "api_token": WRONG_TOKEN}, expect_success=False)
+
+    assert run.returncode == 1
+    assert run.error_messages()[0].startswith("Metronome rejected the API token (401)")
+    assert WRONG_TOKEN not in run.stdout + run.stderr
+
+
+def test_given_every_fault_at_once_when_syncing_then_the_token_is_never_printed(start_fake, sync):
+    every_fault = FaultProbabilities(server_error=0.15, dropped_connection=0.15, truncated_json=0.15, repeated_token=0.15, empty_page_with_token=0.15)
+    # fault_seed 2 lands each of the five faults in this small sync.
+    fake = start_fake(DatasetOptions(customers=1, metrics_per_customer=2, days_of_history=5), faults=every_fault, fault_seed=2)
+
+    # The sync fixture fails the test if the token appears in stdout or stderr.
+    sync(fake, {"start_date": "2024-03-10", "page_size": 2}, expect_success=False)
+
+    assert {request.fault for request in fake.requests} - {None} == {
+        "server_error",
+        "dropped_connection",
+        "truncated_json",
+        "repeated_token",
+        "empty_page_with_token",
+    }, "every fault should have happened; pick another fault_seed if the connector's requests changed"
