@@ -134,3 +134,16 @@ def test_given_customer_vanished_before_its_metrics_were_listed_when_read_then_i
     assert output.errors == []
     assert len(output.records) == 1
     assert output.is_in_logs(f"Skipping customer {OTHER_CUSTOMER}: Metronome answered 404")
+
+
+@HttpMocker()
+def test_given_server_errors_that_never_stop_when_read_then_retries_are_bounded_and_the_error_names_endpoint_partition_and_status(http_mocker: HttpMocker = None):
+    request = costs_request()
+    http_mocker.get(request, error(503, "Service unavailable"))
+
+    output = read(SourceMetronome(), config(customer_ids=[CUSTOMER]), catalog(COSTS), expecting_exception=True)
+
+    message = output.errors[0].trace.error.message
+    assert f"customer_costs stopped at customer_id {CUSTOMER}" in message
+    assert f"Metronome answered 503 to GET /v1/customers/{CUSTOMER}/costs: Service unavailable" in message
+    http_mocker.assert_number_of_calls(request, 9)  # the first attempt and 8 retries
