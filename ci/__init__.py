@@ -1,0 +1,1 @@
+"""CI scripts: the packaging check (check_packaging.sh) and what it reads (packaging.py)."""
