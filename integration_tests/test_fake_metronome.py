@@ -3,7 +3,7 @@
 import subprocess
 import sys
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
@@ -25,6 +25,18 @@ class Client:
 
     def usage(self, body: Dict[str, Any], **params: Any) -> requests.Response:
         return self.session.post(self.url + "/v1/usage/groups", params=params, json=body, timeout=10)
+
+    def every_item(self, path: str, body: Optional[Dict[str, Any]] = None, **params: Any) -> List[Dict[str, Any]]:
+        """All pages' data, following next_page (a POST when a body is given)."""
+        items: List[Dict[str, Any]] = []
+        while True:
+            response = self.usage(body, **params) if body is not None else self.get(path, **params)
+            response.raise_for_status()
+            page = response.json()
+            items += page["data"]
+            if not page["next_page"]:
+                return items
+            params["next_page"] = page["next_page"]
 
 
 @pytest.fixture
@@ -48,6 +60,17 @@ def metric_with(fake: FakeMetronome, aggregation_type: Optional[str] = None, key
 
 def usage_body(customer, metric, window_size: str = "DAY", **extra: Any) -> Dict[str, Any]:
     return {"customer_id": customer.id, "billable_metric_id": metric.id, "window_size": window_size, **DAY, **extra}
+
+
+def compound_metric(fake: FakeMetronome):
+    """The first (customer, metric) on a plan whose metric has a compound group key."""
+    return next(
+        (customer, metric) for customer in fake.dataset.customers for metric in fake.dataset.metrics_of(customer) if len(metric.group_keys) > 1
+    )
+
+
+def current_period_body(customer, metric, window_size: str = "DAY", **extra: Any) -> Dict[str, Any]:
+    return {"customer_id": customer.id, "billable_metric_id": metric.id, "window_size": window_size, "current_period": True, **extra}
 
 
 # Transport rules
@@ -170,6 +193,36 @@ def test_given_a_customer_when_listing_billable_metrics_then_group_keys_come_in_
     assert all(isinstance(keys, list) for metric in listed for keys in metric.get("group_keys", []))
 
 
+def test_given_archived_metrics_when_listing_the_accounts_billable_metrics_then_newer_shape_pages_with_archived_ones_on_request(start_fake):
+    fake = start_fake(OPTIONS.with_changes(archived_metrics=2))
+    client = Client(fake)
+
+    active = client.every_item("/v1/billable-metrics", limit=2)
+    every = client.every_item("/v1/billable-metrics", limit=2, include_archived="true")
+
+    on_plans = {metric.id for customer in fake.dataset.customers for metric in fake.dataset.metrics_of(customer)}
+    assert on_plans <= {metric["id"] for metric in active}
+    assert all(metric["archived_at"] is None for metric in active)
+    archived = [metric for metric in every if metric["archived_at"]]
+    assert len(archived) == 2 and not {metric["id"] for metric in archived} & on_plans
+    assert [metric for metric in every if not metric["archived_at"]] == active
+    assert all("group_by" not in metric and isinstance(metric["group_keys"], list) for metric in every)
+    assert ["region", "cluster"] in [keys for metric in every for keys in metric["group_keys"]]
+    assert {metric["aggregation_key"] for metric in every if metric["aggregation_type"] == "COUNT"} == {None}
+
+
+def test_given_new_options_at_their_defaults_when_building_the_dataset_then_every_earlier_id_and_choice_stays(start_fake):
+    plain = start_fake(OPTIONS).dataset
+    extended = start_fake(OPTIONS.with_changes(no_plan_share=0.5, archived_metrics=2)).dataset
+
+    assert [(customer.id, customer.metric_ids, customer.archived) for customer in extended.customers] == [
+        (customer.id, customer.metric_ids, customer.archived) for customer in plain.customers
+    ]
+    assert list(extended.metrics)[: len(plain.metrics)] == list(plain.metrics)
+    assert sum(not customer.has_active_plan for customer in extended.customers) == 2
+    assert all(customer.has_active_plan for customer in plain.customers)
+
+
 # Usage
 
 
@@ -267,6 +320,126 @@ def test_given_a_new_revision_when_asking_for_usage_then_only_the_late_days_chan
     assert reverted == before
 
 
+def test_given_a_single_group_key_in_the_newer_form_when_asking_for_usage_then_items_also_carry_group_and_match_group_by(fake, client):
+    customer, metric = metric_with(fake, key="region")
+
+    older = client.usage(usage_body(customer, metric, group_by={"key": "region"})).json()["data"]
+    newer = client.usage(usage_body(customer, metric, group_key=["region"])).json()["data"]
+
+    assert [{**item, "group": {item["group_key"]: item["group_value"]}} for item in older] == newer
+    assert {"region": None} in [item["group"] for item in newer]
+    assert all("group" not in item for item in older)
+
+
+def test_given_a_compound_group_key_when_asking_for_usage_then_each_combination_comes_as_a_group_map_and_the_groups_split_the_events(fake, client):
+    customer, metric = compound_metric(fake)
+    assert metric.aggregation_type == "MAX" and metric.group_keys == ("region", "cluster")
+
+    grouped = client.every_item("/v1/usage/groups", usage_body(customer, metric, group_key=["cluster", "region"]))
+    ungrouped = client.usage(usage_body(customer, metric)).json()["data"]
+
+    groups = [item["group"] for item in grouped[::2]]
+    values = {"cluster": ("cluster-a", "cluster-b", None), "region": ("region-a", "region-b", None)}
+    assert groups == [{"cluster": cluster, "region": region} for cluster in values["cluster"] for region in values["region"]]
+    assert {(item["group_key"], item["group_value"]) for item in grouped} == {(None, None)}
+    for day, total in enumerate(ungrouped):
+        values = [item["value"] for item in grouped[day::2] if item["value"] is not None]
+        assert max(values) == total["value"]
+
+
+def test_given_group_filters_when_asking_for_usage_then_only_those_values_come_and_an_empty_list_keeps_every_value(fake, client):
+    customer, metric = compound_metric(fake)
+
+    items = client.every_item(
+        "/v1/usage/groups", usage_body(customer, metric, group_key=["region", "cluster"], group_filters={"region": ["region-b"], "cluster": []})
+    )
+
+    assert [item["group"] for item in items[::2]] == [{"region": "region-b", "cluster": cluster} for cluster in ("cluster-a", "cluster-b", None)]
+
+
+@pytest.mark.parametrize(
+    "grouping",
+    [
+        {"group_by": {"key": "region"}, "group_key": ["region"]},
+        {"group_by": {"key": "region"}, "group_filters": {"region": ["region-a"]}},
+        {"group_key": ["region", "tier"]},
+        {"group_key": ["region", "cluster", "region"]},
+        {"group_key": []},
+        {"group_key": ["region"], "group_filters": {"cluster": ["cluster-a"]}},
+        {"group_key": ["region"], "group_filters": {"region": "region-a"}},
+    ],
+    ids=[
+        "group_by_and_group_key",
+        "group_by_and_group_filters",
+        "not_a_group_key",
+        "repeated_key",
+        "empty",
+        "filter_outside_group_key",
+        "filter_not_a_list",
+    ],
+)
+def test_given_a_group_key_or_filters_metronome_refuses_when_asking_for_usage_then_400_with_a_message(fake, client, grouping):
+    customer, metric = compound_metric(fake)
+
+    response = client.usage(usage_body(customer, metric, **grouping))
+
+    assert response.status_code == 400
+    assert response.json()["message"]
+
+
+def test_given_part_of_a_compound_key_when_asking_for_usage_then_400_as_only_whole_compound_keys_match(start_fake):
+    fake = start_fake(OPTIONS.with_changes(group_keys_per_metric=3, customers=8))
+    client = Client(fake)
+    customer, metric = next(
+        (customer, metric) for customer in fake.dataset.customers for metric in fake.dataset.metrics_of(customer) if len(metric.group_keys) == 3
+    )
+
+    part = client.usage(usage_body(customer, metric, group_key=list(metric.group_keys[:2])))
+    whole = client.usage(usage_body(customer, metric, group_key=list(metric.group_keys)))
+
+    assert part.status_code == 400 and "not a group key" in part.json()["message"]
+    assert whole.status_code == 200 and len(whole.json()["data"][0]["group"]) == 3
+
+
+def test_given_current_period_when_asking_for_usage_then_windows_run_from_the_period_start_and_none_spans_the_whole_period(fake, client):
+    customer, metric = metric_with(fake, "COUNT")
+    # Created on 2024-02-08: monthly periods start on the 8th, and "now" is 2024-03-15T13:30Z.
+    period = ("2024-03-08T00:00:00+00:00", "2024-04-08T00:00:00+00:00")
+
+    days = client.usage(current_period_body(customer, metric)).json()["data"]
+    none = client.usage(current_period_body(customer, metric, "NONE")).json()["data"]
+    dated = client.usage(usage_body(customer, metric, starting_on=period[0], ending_before=period[1])).json()["data"]
+
+    assert [day["starting_on"][:10] for day in days] == [f"2024-03-{day:02d}" for day in range(8, 16)]
+    assert days == dated
+    assert [(window["starting_on"], window["ending_before"]) for window in none] == [period]
+    assert none[0]["value"] == sum(day["value"] for day in days)
+
+
+@pytest.mark.parametrize("dates", [{"starting_on": DAY["starting_on"]}, {"ending_before": DAY["ending_before"]}, DAY], ids=["start", "end", "both"])
+def test_given_current_period_with_explicit_dates_when_asking_for_usage_then_400(fake, client, dates):
+    customer, metric = metric_with(fake)
+
+    response = client.usage(current_period_body(customer, metric, **dates))
+
+    assert response.status_code == 400
+    assert "current_period" in response.json()["message"]
+
+
+def test_given_a_customer_without_an_active_plan_when_asking_for_the_current_period_then_400_but_dated_usage_is_served(start_fake):
+    fake = start_fake(OPTIONS.with_changes(no_plan_share=0.5))
+    client = Client(fake)
+    customer = next(customer for customer in fake.dataset.customers if not customer.has_active_plan)
+    metric = fake.dataset.metrics_of(customer)[0]
+
+    current = client.usage(current_period_body(customer, metric))
+    dated = client.usage(usage_body(customer, metric))
+
+    assert current.status_code == 400
+    assert "no active plan or contract" in current.json()["message"]
+    assert dated.status_code == 200
+
+
 # Costs
 
 
@@ -283,6 +456,19 @@ def test_given_a_customer_when_asking_for_costs_then_one_day_per_day_started_and
     for day in days:
         for credit_type in day["credit_types"].values():
             assert credit_type["cost"] == sum(item["cost"] for item in credit_type["line_item_breakdown"]) > 0
+
+
+def test_given_metrics_with_group_keys_when_asking_for_costs_then_their_line_items_split_by_the_first_key_and_add_up_to_the_metric(fake, client):
+    customer, metric = metric_with(fake, key="region")
+
+    days = client.get(f"/v1/customers/{customer.id}/costs", **DAY).json()["data"]
+
+    for day in days:
+        line_items = day["credit_types"][metric.credit_type.id]["line_item_breakdown"]
+        groups = [(item["group_key"], item["group_value"]) for item in line_items if item["name"] == metric.name]
+        assert groups == [(metric.group_keys[0], value) for value in fake.dataset.group_values(metric, metric.group_keys[0])]
+    line_items = [item for day in days for credit_type in day["credit_types"].values() for item in credit_type["line_item_breakdown"]]
+    assert any("group_key" not in item for item in line_items), "metrics without keys should have one line item without a group"
 
 
 def test_given_a_customer_on_a_unique_metric_plan_when_asking_for_costs_then_400_but_usage_is_served(start_fake):
@@ -365,6 +551,21 @@ def test_given_fault_paths_when_requesting_then_only_matching_paths_get_faults(s
     assert (listing.status_code, costs.status_code) == (200, 500)
 
 
+def test_given_fault_paths_naming_the_account_listing_when_requesting_then_it_fails_and_is_logged_while_a_customers_listing_does_not(start_fake):
+    fake = start_fake(OPTIONS, faults=FaultProbabilities(server_error=1.0), fault_paths=r"^/v1/billable-metrics$")
+    client = Client(fake)
+    customer = fake.dataset.customers[0]
+
+    account = client.get("/v1/billable-metrics", include_archived="true")
+    customers = client.get(f"/v1/customers/{customer.id}/billable-metrics")
+
+    assert (account.status_code, customers.status_code) == (500, 200)
+    assert [(entry.path, entry.param("include_archived"), entry.status, entry.fault) for entry in fake.requests] == [
+        ("/v1/billable-metrics", "true", 500, "server_error"),
+        (f"/v1/customers/{customer.id}/billable-metrics", None, 200, None),
+    ]
+
+
 def test_given_pagination_faults_when_paging_then_a_token_is_repeated_or_an_empty_page_carries_one(fake, client):
     customer, metric = metric_with(fake)
     first = client.usage(usage_body(customer, metric), limit=1).json()
@@ -438,3 +639,4 @@ def test_given_the_module_command_line_when_started_then_it_prints_its_url_and_s
     assert url.startswith("http://127.0.0.1:")
     assert DEFAULT_NOW.isoformat() in banner
     assert len(response.json()["data"]) == 2
+

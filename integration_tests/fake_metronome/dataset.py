@@ -1,15 +1,17 @@
-"""The fake account: customers, their billable metrics, the clock, and late-data revisions.
+"""The fake account: customers, their billable metrics, plans and billing periods, the clock, and
+late-data revisions.
 
 Everything is derived from `DatasetOptions` (a seed and sizes), so the server and the ground truth
 build identical datasets independently. Usage itself lives in events.py.
 """
 
+import calendar
 import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from integration_tests.fake_metronome.seeding import seeded_uuid
+from integration_tests.fake_metronome.seeding import seeded_fraction, seeded_uuid
 from integration_tests.fake_metronome.timestamps import ONE_DAY, OFFSET_STYLE, floor_to_midnight, format_timestamp
 
 # In the middle of a day, so the current day is partial, as it is for any real sync.
@@ -21,6 +23,8 @@ AGGREGATION_TYPES = ("COUNT", "SUM", "MAX", "LATEST")
 UNIQUE = "UNIQUE"
 GROUP_KEY_NAMES = ("region", "cluster", "tier", "model")
 METRIC_NAMES = ("API calls", "Storage (GB-hours)", "Compute seconds", "Data transfer (GB)", "Tokens processed", "Seats")
+# The event property a metric aggregates: amounts, or (UNIQUE) the users counted.
+AGGREGATION_KEYS = ("quantity", "user_id")
 COMPANY_NAMES = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell")
 
 
@@ -49,15 +53,36 @@ class BillableMetric:
     unit_quarters: int
     price_quarter_cents: int
     credit_type: CreditType
+    # Archived metrics are on no plan: only the account-wide listing shows them, with include_archived.
+    archived_at: Optional[datetime] = None
+
+    @property
+    def group_key_lists(self) -> List[List[str]]:
+        """The newer `group_keys`: each key alone, then all of them as one compound key (if more than one)."""
+        compound = [list(self.group_keys)] if len(self.group_keys) > 1 else []
+        return [[key] for key in self.group_keys] + compound
 
     def as_api(self) -> Dict[str, Any]:
+        """As a customer's listing (GET /v1/customers/{id}/billable-metrics) shows it."""
         item: Dict[str, Any] = {"id": self.id, "name": self.name, "aggregation_type": self.aggregation_type, "archived_at": None}
         if self.key_form in ("group_by", "both"):
             item["group_by"] = list(self.group_keys)
         if self.key_form in ("group_keys", "both"):
-            compound = [list(self.group_keys)] if len(self.group_keys) > 1 else []
-            item["group_keys"] = [[key] for key in self.group_keys] + compound
+            item["group_keys"] = self.group_key_lists
         return item
+
+    def as_account_api(self, style: str = OFFSET_STYLE) -> Dict[str, Any]:
+        """As the account-wide listing (GET /v1/billable-metrics) shows it: the newer SDK's
+        BillableMetricListResponse, with `group_keys` only and an aggregation_key unless COUNT."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "aggregation_type": self.aggregation_type,
+            "aggregation_key": None if self.aggregation_type == "COUNT" else AGGREGATION_KEYS[self.aggregation_type == UNIQUE],
+            "group_keys": self.group_key_lists,
+            "custom_fields": {},
+            "archived_at": format_timestamp(self.archived_at, style) if self.archived_at else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -67,6 +92,8 @@ class Customer:
     archived_at: Optional[datetime]
     created_at: datetime
     metric_ids: Tuple[str, ...]
+    # Without one (say, the plan ended), usage for `current_period` is refused; dated usage is served.
+    has_active_plan: bool = True
 
     @property
     def archived(self) -> bool:
@@ -101,13 +128,19 @@ class DatasetOptions:
     now: datetime = DEFAULT_NOW
     # How far back (in days before the current day) the events of a revision are backdated.
     late_days: int = 3
+    # Share of customers without an active plan or contract (current_period usage is refused for them).
+    no_plan_share: float = 0.0
+    # Archived billable metrics in the account, on no plan (GET /v1/billable-metrics?include_archived=true).
+    archived_metrics: int = 0
 
     def __post_init__(self) -> None:
         if not 0 <= self.group_keys_per_metric <= len(GROUP_KEY_NAMES):
             raise ValueError(f"group_keys_per_metric must be 0..{len(GROUP_KEY_NAMES)}")
         if not 0 <= self.group_values_per_key <= 26:
             raise ValueError("group_values_per_key must be 0..26 (values are named key-a .. key-z)")
-        for share in (self.archived_share, self.unique_plan_share, self.null_share):
+        if self.archived_metrics < 0:
+            raise ValueError("archived_metrics must be 0 or more")
+        for share in (self.archived_share, self.unique_plan_share, self.null_share, self.no_plan_share):
             if not 0 <= share <= 1:
                 raise ValueError("shares are fractions from 0 to 1")
 
@@ -145,6 +178,12 @@ class Dataset:
         on_unique_plan = set(rng.sample(range(count), round(count * options.unique_plan_share)))
         if on_unique_plan:
             self.metrics[unique_metric.id] = unique_metric
+        for number in range(options.archived_metrics):
+            archived_metric = replace(_metric(options, len(pool) + 1 + number), archived_at=options.now - timedelta(days=2 + number))
+            self.metrics[archived_metric.id] = archived_metric
+        # Drawn apart from `rng`, so that adding the option left every other seeded choice as it was.
+        by_draw = sorted(range(count), key=lambda index: seeded_fraction(options.seed, "no-plan", index))
+        without_plan = set(by_draw[: round(count * options.no_plan_share)])
         self.customers = []
         for index in range(count):
             plan = sorted(rng.sample(range(len(pool)), options.metrics_per_customer))
@@ -158,6 +197,7 @@ class Dataset:
                     archived_at=options.now - timedelta(days=1 + index) if index in archived else None,
                     created_at=self.history_start - timedelta(days=30, hours=index),
                     metric_ids=tuple(metric_ids),
+                    has_active_plan=index not in without_plan,
                 )
             )
 
@@ -181,6 +221,20 @@ class Dataset:
 
     def on_unique_plan(self, customer: Customer) -> bool:
         return any(metric.aggregation_type == UNIQUE for metric in self.metrics_of(customer))
+
+    def current_period(self, customer: Customer) -> Optional[Tuple[datetime, datetime]]:
+        """The customer's current billing period [start, end), None without an active plan.
+
+        Periods are monthly, from midnight UTC on the day of the month the customer was created
+        (the last day of shorter months), so the period holding "now" usually ends in the future.
+        """
+        if not customer.has_active_plan:
+            return None
+        anchor_day = customer.created_at.day
+        start = _month_day(self.now.year, self.now.month, anchor_day)
+        if start > self.now:
+            start = _month_day(*_month_after(start.year, start.month, -1), anchor_day)
+        return start, _month_day(*_month_after(start.year, start.month, 1), anchor_day)
 
     def group_values(self, metric: BillableMetric, key: str) -> List[Optional[str]]:
         """The values events carry for `key`, then None for events without the key (Metronome
@@ -206,3 +260,12 @@ def _metric(options: DatasetOptions, index: int) -> BillableMetric:
         price_quarter_cents=2 + 3 * (index % 5),
         credit_type=COMPUTE_CREDITS if index % 4 == 3 else USD_CENTS,
     )
+
+
+def _month_after(year: int, month: int, months: int) -> Tuple[int, int]:
+    index = year * 12 + month - 1 + months
+    return index // 12, index % 12 + 1
+
+
+def _month_day(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, min(day, calendar.monthrange(year, month)[1]), tzinfo=timezone.utc)

@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from integration_tests.fake_metronome.costs import cost_days
 from integration_tests.fake_metronome.dataset import Dataset
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
-from integration_tests.fake_metronome.usage import GroupBy, usage_windows
+from integration_tests.fake_metronome.usage import Grouping, usage_windows
 
 USAGE = "usage_with_groups"
 COSTS = "customer_costs"
@@ -40,9 +40,9 @@ PartitionKey = Tuple[str, ...]
 @dataclass(frozen=True)
 class MetricToRead:
     id: str
-    # None when the connector does not list metrics (ids configured and no group_by).
+    # None when the connector does not list metrics (ids configured and no grouping).
     name: Optional[str]
-    group_by: Optional[GroupBy]
+    grouping: Optional[Grouping]
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> I
     for metric_id in ids:
         metric = listed.get(metric_id)
         grouped = group_by is not None and metric is not None and group_by["key"] in metric.group_keys
-        request = GroupBy(group_by["key"], tuple(group_by["values"]) if group_by.get("values") else None) if grouped else None
+        request = Grouping.by(group_by["key"], tuple(group_by["values"]) if group_by.get("values") else None) if grouped else None
         metrics.append(MetricToRead(metric_id, metric.name if metric else None, request))
     return metrics
 
@@ -183,7 +183,7 @@ def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> I
 def _usage_records(dataset: Dataset, partition: Partition, window_size: str) -> Iterable[Dict[str, Any]]:
     metric = dataset.metrics[partition.metric.id]
     for window in usage_windows(
-        dataset, partition.customer_id, metric, window_size, partition.starting_on, partition.ending_before, partition.metric.group_by
+        dataset, partition.customer_id, metric, window_size, partition.starting_on, partition.ending_before, partition.metric.grouping
     ):
         yield {
             "starting_on": format_timestamp(window.starting_on),

@@ -4,9 +4,10 @@ Shared by the server and the ground truth, so both agree on every window and val
 """
 
 import bisect
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 from integration_tests.fake_metronome.dataset import UNIQUE, BillableMetric, Dataset
 from integration_tests.fake_metronome.events import Batch, batches
@@ -19,9 +20,28 @@ Number = Union[int, float]
 
 
 @dataclass(frozen=True)
-class GroupBy:
-    key: str
-    values: Optional[Tuple[str, ...]] = None
+class Grouping:
+    """The groups asked for: by one key (`group_by`, or `group_key` of one key) or by a compound key
+    (`group_key` of several). Each group is one combination of the keys' values, None standing
+    for events without the key."""
+
+    keys: Tuple[str, ...]
+    # Key → the only values kept; a key not here keeps all its values (and events without it).
+    filters: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    # Metronome's newer form (`group_key` and `group_filters`): items then carry `group`, a map of
+    # each key to its value, and group_key/group_value only for a single key.
+    newer_form: bool = False
+
+    @classmethod
+    def by(cls, key: str, values: Optional[Tuple[str, ...]] = None) -> "Grouping":
+        """The older `group_by` {key, values?}: values narrow the groups to those values."""
+        return cls((key,), () if values is None else ((key, tuple(values)),))
+
+    @classmethod
+    def compound(cls, keys: Tuple[str, ...], filters: Optional[Mapping[str, Tuple[str, ...]]] = None) -> "Grouping":
+        """The newer `group_key` [keys] with `group_filters` {key: [values]}: an empty list keeps every value."""
+        kept = tuple((key, tuple(values)) for key, values in (filters or {}).items() if values)
+        return cls(tuple(keys), kept, newer_form=True)
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,8 @@ class UsageWindow:
     group_key: Optional[str]
     group_value: Optional[str]
     value: Optional[Number]
+    # Each requested key's value, for the newer form (see Grouping); None otherwise.
+    group: Optional[Dict[str, Optional[str]]] = None
 
 
 def usage_windows(
@@ -40,37 +62,40 @@ def usage_windows(
     window_size: str,
     starting_on: datetime,
     ending_before: datetime,
-    group_by: Optional[GroupBy],
+    grouping: Optional[Grouping],
 ) -> List[UsageWindow]:
     """One window per day or hour of the range that starts before now (NONE: the range itself),
-    times each group value; grouped windows come group by group, each in time order."""
+    times each group; grouped windows come group by group, each in time order."""
     window_size = window_size.upper()
     if window_size == "NONE":
         bounds = [(starting_on, ending_before)]
     else:
         step = WINDOW_STEPS[window_size]
         bounds = [(start, start + step) for start in steps(starting_on, ending_before, step, dataset.now)]
-    groups: Sequence[Tuple[Optional[str], Optional[str]]] = [(None, None)]
-    if group_by is not None:
-        values = dataset.group_values(metric, group_by.key)
-        if group_by.values is not None:
-            values = [value for value in values if value in group_by.values]
-        groups = [(group_by.key, value) for value in values]
+    keys = grouping.keys if grouping else ()
+    filters = dict(grouping.filters) if grouping else {}
+    values_per_key = [[value for value in dataset.group_values(metric, key) if key not in filters or value in filters[key]] for key in keys]
+    groups = list(itertools.product(*values_per_key))
 
-    buckets: Dict[Tuple[Optional[str], int], List[Batch]] = {}
-    key_index = metric.group_keys.index(group_by.key) if group_by else None
+    buckets: Dict[Tuple[Tuple[Optional[str], ...], int], List[Batch]] = {}
+    key_indexes = [metric.group_keys.index(key) for key in keys]
     window_starts = [start for start, _ in bounds]
     for batch in batches(dataset, customer_id, metric, starting_on, ending_before):
-        group_value = batch.cell[key_index] if key_index is not None else None
-        buckets.setdefault((group_value, _window_index(window_starts, batch.moment)), []).append(batch)
+        cell = tuple(batch.cell[index] for index in key_indexes)
+        buckets.setdefault((cell, _window_index(window_starts, batch.moment)), []).append(batch)
 
     windows = []
-    for group_key, group_value in groups:
+    for cell in groups:
+        single = len(keys) == 1
+        group_key, group_value = (keys[0], cell[0]) if single else (None, None)
+        # A single key's null draw is the same in either form (one value, or the whole cell).
+        null_draw = cell[0] if single else (cell or None)
+        group = dict(zip(keys, cell)) if grouping and grouping.newer_form else None
         for index, (start, end) in enumerate(bounds):
-            value = _aggregate(metric, buckets.get((group_value, index), []))
-            if seeded_fraction(dataset.options.seed, "null", customer_id, metric.id, window_size, start, group_value) < dataset.options.null_share:
+            value = _aggregate(metric, buckets.get((cell, index), []))
+            if seeded_fraction(dataset.options.seed, "null", customer_id, metric.id, window_size, start, null_draw) < dataset.options.null_share:
                 value = None
-            windows.append(UsageWindow(start, end, group_key, group_value, value))
+            windows.append(UsageWindow(start, end, group_key, group_value, value, group))
     return windows
 
 
