@@ -8,7 +8,19 @@ from typing import Any, Dict, List, Optional
 import pytest
 import requests
 
-from integration_tests.fake_metronome import DEFAULT_NOW, Z_MILLIS_STYLE, DatasetOptions, FakeMetronome, FaultProbabilities
+from integration_tests.fake_metronome import (
+    BILLABLE_METRICS,
+    COST_LINE_ITEMS,
+    COSTS,
+    CUSTOMERS,
+    DEFAULT_NOW,
+    USAGE,
+    Z_MILLIS_STYLE,
+    DatasetOptions,
+    FakeMetronome,
+    FaultProbabilities,
+    expected_records,
+)
 
 OPTIONS = DatasetOptions(customers=4, metrics_per_customer=3, days_of_history=6, archived_share=0.5)
 DAY = {"starting_on": "2024-03-13T00:00:00+00:00", "ending_before": "2024-03-15T00:00:00+00:00"}
@@ -640,3 +652,92 @@ def test_given_the_module_command_line_when_started_then_it_prints_its_url_and_s
     assert DEFAULT_NOW.isoformat() in banner
     assert len(response.json()["data"]) == 2
 
+
+# The ground truth of issue 8's streams and options, checked against what the fake serves
+
+
+def served_usage(client: Client, partition: Dict[str, Any], body: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """A partition's usage items as served, with its customer_id and billable_metric_id, as a connector adds them."""
+    return [{**item, **partition} for item in client.every_item("/v1/usage/groups", {**partition, **body})]
+
+
+def without_connector_fields(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [{key: value for key, value in record.items() if key not in ("billable_metric_name", "window_size", "group_id")} for record in records]
+
+
+def test_given_a_group_keys_config_when_computing_the_ground_truth_then_metrics_with_the_key_carry_the_served_group_others_none(fake, client):
+    customer, metric = compound_metric(fake)
+    filters = {"cluster": ["cluster-b"]}
+    config = {"customer_ids": [customer.id], "start_date": DAY["starting_on"], "end_date": "2024-03-15"}
+    config.update(group_keys=["region", "cluster"], group_filters=filters)
+
+    expected = expected_records(fake.dataset, config)[USAGE]
+
+    for listed in fake.dataset.metrics_of(customer):
+        partition = {"customer_id": customer.id, "billable_metric_id": listed.id}
+        grouping = {"group_key": ["region", "cluster"], "group_filters": filters} if listed is metric else {}
+        served = served_usage(client, partition, {"window_size": "DAY", **DAY, **grouping})
+        assert without_connector_fields([record for record in expected if record["billable_metric_id"] == listed.id]) == served
+    grouped = [record for record in expected if record["billable_metric_id"] == metric.id]
+    assert [record["group_id"] for record in grouped[::2]] == [
+        '{"cluster":"cluster-b","region":"region-a"}',
+        '{"cluster":"cluster-b","region":"region-b"}',
+        '{"cluster":"cluster-b","region":null}',
+    ]
+    assert all("group" not in record and record["group_id"] == "{}" for record in expected if record["billable_metric_id"] != metric.id)
+
+
+def test_given_a_current_period_config_when_computing_the_ground_truth_then_usage_covers_each_customers_period_and_costs_stay_dated(start_fake):
+    fake = start_fake(OPTIONS.with_changes(no_plan_share=0.5))
+    client = Client(fake)
+    config = {"start_date": DAY["starting_on"], "window_size": "DAY", "current_period": True}
+
+    expected = expected_records(fake.dataset, config)
+    dated = expected_records(fake.dataset, {**config, "current_period": False})
+
+    listed = [customer for customer in fake.dataset.customers if not customer.archived]
+    for customer in listed:
+        for metric in fake.dataset.metrics_of(customer):
+            partition = {"customer_id": customer.id, "billable_metric_id": metric.id}
+            records = [record for record in expected[USAGE] if record["billable_metric_id"] == metric.id and record["customer_id"] == customer.id]
+            served = served_usage(client, partition, {"window_size": "DAY", "current_period": True}) if customer.has_active_plan else []
+            assert without_connector_fields(records) == served
+    assert {record["customer_id"] for record in expected[USAGE]} == {customer.id for customer in listed if customer.has_active_plan} != set()
+    assert expected[COSTS] == dated[COSTS]
+
+
+def test_given_a_config_when_computing_the_line_item_ground_truth_then_rows_flatten_each_cost_day_and_add_up_to_its_credit_type_costs(fake, client):
+    config = {"start_date": DAY["starting_on"], "end_date": "2024-03-15"}
+
+    expected = expected_records(fake.dataset, config)
+    served = {
+        (customer.id, day["start_timestamp"]): day["credit_types"]
+        for customer in fake.dataset.customers
+        if not customer.archived
+        for day in client.every_item(f"/v1/customers/{customer.id}/costs", **DAY)
+    }
+
+    rows = expected[COST_LINE_ITEMS]
+    cost_days = {(record["customer_id"], record["start_timestamp"]) for record in expected[COSTS]}
+    assert {(row["customer_id"], row["start_timestamp"]) for row in rows} == set(served) == cost_days
+    for (customer_id, start), credit_types in served.items():
+        for credit_type_id, credit_type in credit_types.items():
+            key = (customer_id, start, credit_type_id)
+            day_rows = [row for row in rows if (row["customer_id"], row["start_timestamp"], row["credit_type_id"]) == key]
+            assert sum(row["cost"] for row in day_rows) == credit_type["cost"]
+            assert [(row["line_item_name"], row["group_key"], row["group_value"]) for row in day_rows] == [
+                (item["name"], item.get("group_key"), item.get("group_value")) for item in credit_type["line_item_breakdown"]
+            ]
+            assert {row["credit_type_name"] for row in day_rows} == {credit_type["name"]}
+    assert any(row["group_key"] for row in rows) and any(row["group_key"] is None for row in rows)
+
+
+def test_given_include_archived_customers_when_computing_the_ground_truth_then_customers_and_their_billable_metrics_are_those_listed(fake, client):
+    config = {"start_date": DAY["starting_on"], "include_archived_customers": True}
+
+    expected = expected_records(fake.dataset, config)
+
+    listed = client.every_item("/v1/customers") + client.every_item("/v1/customers", only_archived="true")
+    assert expected[CUSTOMERS] == listed
+    metrics = {customer["id"]: client.every_item(f"/v1/customers/{customer['id']}/billable-metrics") for customer in listed}
+    assert expected[BILLABLE_METRICS] == [{**metric, "customer_id": customer_id} for customer_id, listing in metrics.items() for metric in listing]

@@ -7,11 +7,19 @@ and ground_truth.py (expected records and cursors).
 from integration_tests.fake_metronome.dataset import DEFAULT_NOW, Dataset, DatasetOptions
 from integration_tests.fake_metronome.faults import FaultProbabilities
 from integration_tests.fake_metronome.ground_truth import (
+    BILLABLE_METRICS,
+    COST_LINE_ITEMS,
     COSTS,
+    CUSTOMERS,
     USAGE,
     cursors_of,
+    expected_billable_metrics,
+    expected_cost_line_items,
     expected_cursors,
+    expected_customers,
+    expected_line_item_cursors,
     expected_records,
+    group_id,
     primary_key,
     read_plan,
     without_nulls,
@@ -21,7 +29,10 @@ from integration_tests.fake_metronome.server import DEFAULT_TOKEN, FakeMetronome
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, Z_MILLIS_STYLE
 
 __all__ = [
+    "BILLABLE_METRICS",
+    "COST_LINE_ITEMS",
     "COSTS",
+    "CUSTOMERS",
     "DEFAULT_NOW",
     "DEFAULT_TOKEN",
     "Dataset",
@@ -33,8 +44,13 @@ __all__ = [
     "USAGE",
     "Z_MILLIS_STYLE",
     "cursors_of",
+    "expected_billable_metrics",
+    "expected_cost_line_items",
     "expected_cursors",
+    "expected_customers",
+    "expected_line_item_cursors",
     "expected_records",
+    "group_id",
     "primary_key",
     "read_plan",
     "without_nulls",

@@ -12,6 +12,17 @@ directory.py), independently of its code, so that a connector bug shows up as a 
 - its cursor then becomes min(end, floor(now)); saved cursors of partitions not read are kept;
 - customers whose plan has a UNIQUE metric have no costs (Metronome refuses them), so a correct
   sync emits none for them.
+
+Issue 8's additions, where the connector's choices are not yet written (say so if they differ):
+- `customers`: the listed customers (as above) as the API answers them; `billable_metrics`: one
+  row per such customer × metric of its listing, with `customer_id`;
+- `customer_cost_line_items`: each cost day flattened to one row per credit type × line item,
+  over the same partitions and ranges as costs (its own saved cursors);
+- `group_keys` (a list of keys: one of a metric's group_keys lists) with optional `group_filters`
+  (key → values) ask in Metronome's newer form: records carry the served `group` map; metrics
+  without that key read ungrouped; `group_by` and `group_keys` are not configured together;
+- `current_period: true` reads each usage partition over its customer's current billing period
+  instead of [start, end) (no lookback, no saved cursor); customers without an active plan have none.
 """
 
 import json
@@ -20,17 +31,24 @@ from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from integration_tests.fake_metronome.costs import cost_days
-from integration_tests.fake_metronome.dataset import Dataset
+from integration_tests.fake_metronome.dataset import Customer, Dataset
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
 from integration_tests.fake_metronome.usage import Grouping, usage_windows
 
 USAGE = "usage_with_groups"
 COSTS = "customer_costs"
-CURSOR_FIELDS = {USAGE: "ending_before", COSTS: "end_timestamp"}
-PARTITION_FIELDS = {USAGE: ("customer_id", "billable_metric_id"), COSTS: ("customer_id",)}
+COST_LINE_ITEMS = "customer_cost_line_items"
+CUSTOMERS = "customers"
+BILLABLE_METRICS = "billable_metrics"
+CURSOR_FIELDS = {USAGE: "ending_before", COSTS: "end_timestamp", COST_LINE_ITEMS: "end_timestamp"}
+PARTITION_FIELDS = {USAGE: ("customer_id", "billable_metric_id"), COSTS: ("customer_id",), COST_LINE_ITEMS: ("customer_id",)}
+# The new streams' keys are the ground truth's guess until the connector declares its own.
 PRIMARY_KEYS = {
     USAGE: ("customer_id", "billable_metric_id", "window_size", "group_id", "starting_on"),
     COSTS: ("customer_id", "start_timestamp"),
+    COST_LINE_ITEMS: ("customer_id", "start_timestamp", "credit_type_id", "line_item_name", "group_key", "group_value"),
+    CUSTOMERS: ("id",),
+    BILLABLE_METRICS: ("customer_id", "id"),
 }
 DEFAULT_LOOKBACK_DAYS = 7
 
@@ -64,11 +82,11 @@ def without_nulls(record: Mapping[str, Any]) -> Dict[str, Any]:
     return {key: value for key, value in record.items() if value is not None}
 
 
-def group_id(group_key: Optional[str], group_value: Optional[str]) -> str:
-    """The connector's stand-in for the group in the primary key: compact JSON of the group."""
-    if group_key is None:
-        return "{}"
-    return json.dumps({group_key: group_value}, separators=(",", ":"), ensure_ascii=False)
+def group_id(group: Optional[Mapping[str, Optional[str]]]) -> str:
+    """The connector's stand-in for the group in the primary key: compact JSON of the group (each
+    key to its value, keys sorted), `{}` ungrouped. For a compound group, the connector may yet
+    choose otherwise."""
+    return json.dumps(dict(group or {}), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def read_plan(
@@ -92,8 +110,15 @@ def read_plan(
 
     partitions = []
     for customer_id in _customer_ids(dataset, config):
-        candidates = [Partition(USAGE, customer_id, metric, start, end) for metric in _metrics(dataset, config, customer_id)]
         customer = dataset.customer(customer_id)
+        metrics = _metrics(dataset, config, customer_id)
+        if config.get("current_period"):
+            period = dataset.current_period(customer) if customer else None
+            # Read whole, whatever the state: the period is Metronome's, not a cursor's.
+            partitions.extend(Partition(USAGE, customer_id, metric, *period) for metric in metrics if period)
+            candidates = []
+        else:
+            candidates = [Partition(USAGE, customer_id, metric, start, end) for metric in metrics]
         if customer is not None and not dataset.on_unique_plan(customer):
             candidates.append(Partition(COSTS, customer_id, None, start, end))
         for partition in candidates:
@@ -120,7 +145,58 @@ def expected_records(
             records[USAGE].extend(_usage_records(dataset, partition, window_size))
         else:
             records[COSTS].extend(_cost_records(dataset, partition))
+    records[COST_LINE_ITEMS] = expected_cost_line_items(dataset, config, now, state)
+    records[CUSTOMERS] = expected_customers(dataset, config)
+    records[BILLABLE_METRICS] = expected_billable_metrics(dataset, config)
     return records
+
+
+def expected_cost_line_items(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> List[Dict[str, Any]]:
+    """The customer_cost_line_items records: each cost day's credit types × line items, as rows.
+
+    The same partitions and ranges as customer_costs, resumed from the line-item stream's own
+    state (state[COST_LINE_ITEMS]). A line item without a group has null group_key/group_value.
+    """
+    rows = []
+    for partition in read_plan(dataset, config, now, _line_items_as_costs(state)):
+        if partition.stream != COSTS:
+            continue
+        for day in _cost_records(dataset, partition):
+            for credit_type_id, credit_type in day["credit_types"].items():
+                for line_item in credit_type.get("line_item_breakdown") or []:
+                    rows.append(
+                        {
+                            "customer_id": day["customer_id"],
+                            "start_timestamp": day["start_timestamp"],
+                            "end_timestamp": day["end_timestamp"],
+                            "credit_type_id": credit_type_id,
+                            "credit_type_name": credit_type.get("name"),
+                            "line_item_name": line_item["name"],
+                            "group_key": line_item.get("group_key"),
+                            "group_value": line_item.get("group_value"),
+                            "cost": line_item["cost"],
+                        }
+                    )
+    return rows
+
+
+def expected_customers(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """The customers records: the customers the sync reads (see _customer_ids), as listed."""
+    return [customer.as_api() for customer in _known_customers(dataset, config)]
+
+
+def expected_billable_metrics(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """The billable_metrics records: each read customer's listed metrics, with its customer_id."""
+    return [
+        {**metric.as_api(), "customer_id": customer.id}
+        for customer in _known_customers(dataset, config)
+        for metric in dataset.metrics_of(customer)
+    ]
 
 
 def expected_cursors(
@@ -136,6 +212,22 @@ def expected_cursors(
     for partition in read_plan(dataset, config, now, state):
         cursors[partition.stream][partition.key] = min(partition.ending_before, today)
     return {stream: {key: format_timestamp(cursor) for key, cursor in by_key.items()} for stream, by_key in cursors.items()}
+
+
+def expected_line_item_cursors(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> Dict[PartitionKey, str]:
+    """The customer_cost_line_items cursors after a correct sync: as costs', from its own state."""
+    return expected_cursors(dataset, config, now, _line_items_as_costs(state))[COSTS]
+
+
+def _line_items_as_costs(state: Optional[Mapping[str, Mapping[str, Any]]]) -> Dict[str, Mapping[str, Any]]:
+    """The line-item stream's state in costs' place: it reads the same partitions from its own cursors."""
+    line_items = (state or {}).get(COST_LINE_ITEMS)
+    return {COSTS: line_items} if line_items else {}
 
 
 def cursors_of(stream_state: Optional[Mapping[str, Any]]) -> Dict[PartitionKey, datetime]:
@@ -163,10 +255,17 @@ def _customer_ids(dataset: Dataset, config: Mapping[str, Any]) -> List[str]:
     return active + (archived if config.get("include_archived_customers") else [])
 
 
+def _known_customers(dataset: Dataset, config: Mapping[str, Any]) -> List[Customer]:
+    return [customer for customer in map(dataset.customer, _customer_ids(dataset, config)) if customer is not None]
+
+
 def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> Iterable[MetricToRead]:
     configured = config.get("billable_metric_ids") or []
     group_by = config.get("group_by") or None
-    if configured and not group_by:
+    group_keys = config.get("group_keys") or None
+    if group_by and group_keys:
+        raise ValueError("configure group_by or group_keys, not both")
+    if configured and not (group_by or group_keys):
         return [MetricToRead(metric_id, None, None) for metric_id in configured]
     customer = dataset.customer(customer_id)
     listed = {metric.id: metric for metric in dataset.metrics_of(customer)} if customer else {}
@@ -174,9 +273,13 @@ def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> I
     metrics = []
     for metric_id in ids:
         metric = listed.get(metric_id)
-        grouped = group_by is not None and metric is not None and group_by["key"] in metric.group_keys
-        request = Grouping.by(group_by["key"], tuple(group_by["values"]) if group_by.get("values") else None) if grouped else None
-        metrics.append(MetricToRead(metric_id, metric.name if metric else None, request))
+        grouping = None
+        if metric is not None and group_by and group_by["key"] in metric.group_keys:
+            grouping = Grouping.by(group_by["key"], tuple(group_by["values"]) if group_by.get("values") else None)
+        if metric is not None and group_keys and sorted(group_keys) in map(sorted, metric.group_key_lists):
+            filters = {key: tuple(values) for key, values in (config.get("group_filters") or {}).items()}
+            grouping = Grouping.compound(tuple(group_keys), filters)
+        metrics.append(MetricToRead(metric_id, metric.name if metric else None, grouping))
     return metrics
 
 
@@ -185,7 +288,7 @@ def _usage_records(dataset: Dataset, partition: Partition, window_size: str) -> 
     for window in usage_windows(
         dataset, partition.customer_id, metric, window_size, partition.starting_on, partition.ending_before, partition.metric.grouping
     ):
-        yield {
+        record = {
             "starting_on": format_timestamp(window.starting_on),
             "ending_before": format_timestamp(window.ending_before),
             "group_key": window.group_key,
@@ -195,8 +298,12 @@ def _usage_records(dataset: Dataset, partition: Partition, window_size: str) -> 
             "billable_metric_id": partition.metric.id,
             "billable_metric_name": partition.metric.name,
             "window_size": window_size,
-            "group_id": group_id(window.group_key, window.group_value),
         }
+        if window.group is not None:
+            record["group"] = window.group
+        single = {window.group_key: window.group_value} if window.group_key is not None else None
+        record["group_id"] = group_id(window.group if window.group is not None else single)
+        yield record
 
 
 def _cost_records(dataset: Dataset, partition: Partition) -> Iterable[Dict[str, Any]]:
