@@ -121,6 +121,8 @@ class DatasetOptions:
     days_of_history: int = 10
     # Metric i has i % (group_keys_per_metric + 1) keys, so some metrics always lack any key.
     group_keys_per_metric: int = 2
+    # A key every metric has (besides its own), as in an account that groups all usage by region.
+    every_metric_grouped_by: Optional[str] = None
     group_values_per_key: int = 2
     archived_share: float = 0.0
     unique_plan_share: float = 0.0
@@ -250,6 +252,8 @@ def _metric(options: DatasetOptions, index: int) -> BillableMetric:
     # Each cycle of metrics starts its keys one name further, so some metrics have keys but not "region".
     first_key = (index // per_cycle) % len(GROUP_KEY_NAMES)
     keys = tuple(GROUP_KEY_NAMES[(first_key + offset) % len(GROUP_KEY_NAMES)] for offset in range(key_count))
+    if options.every_metric_grouped_by and options.every_metric_grouped_by not in keys:
+        keys = (options.every_metric_grouped_by,) + keys
     return BillableMetric(
         id=seeded_uuid(options.seed, "metric", index),
         name=METRIC_NAMES[index % len(METRIC_NAMES)] + ("" if index < len(METRIC_NAMES) else f" {index}"),
