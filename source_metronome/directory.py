@@ -3,12 +3,14 @@ shared by every stream, unless the user named them in the config."""
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import SyncMode
 
 from source_metronome.config import MetronomeConfig
 from source_metronome.errors import PartitionSkipped
+from source_metronome.pacing import SyncBudget
+from source_metronome.read_ahead import map_in_order
 from source_metronome.streams import CustomerBillableMetrics, Customers
 
 
@@ -30,17 +32,26 @@ class BillableMetric:
 
 
 class Directory:
-    def __init__(self, config: MetronomeConfig, logger: logging.Logger):
+    def __init__(self, config: MetronomeConfig, budget: SyncBudget, logger: logging.Logger):
         self._config = config
+        self._budget = budget
         self._logger = logger
         self._customer_ids: Optional[List[str]] = None
         self._metrics: Dict[str, List[BillableMetric]] = {}
         self._ungrouped_logged: Set[str] = set()
+        # One stream for every customer's listing, shared by the worker threads: one connection pool.
+        self._metric_lister = CustomerBillableMetrics(config, budget=budget)
 
     def customer_ids(self) -> List[str]:
         if self._customer_ids is None:
             self._customer_ids = list(self._config.customer_ids) or self._list_customer_ids()
         return self._customer_ids
+
+    def billable_metrics_by_customer(self) -> List[Tuple[str, List[BillableMetric]]]:
+        """Every customer with its billable metrics; the listings run max_concurrency at a time."""
+        customer_ids = self.customer_ids()
+        metrics = map_in_order(self.billable_metrics, customer_ids, workers=self._config.max_concurrency)
+        return list(zip(customer_ids, metrics))
 
     def billable_metrics(self, customer_id: str) -> List[BillableMetric]:
         configured = self._config.billable_metric_ids
@@ -49,7 +60,7 @@ class Directory:
             return [BillableMetric(id=metric_id) for metric_id in configured]
         if customer_id not in self._metrics:
             try:
-                items = self._read(CustomerBillableMetrics(self._config), {"customer_id": customer_id})
+                items = self._read(self._metric_lister, {"customer_id": customer_id})
             except PartitionSkipped as refusal:
                 # A customer deleted since it was listed has no metrics left to read.
                 self._logger.warning(f"Skipping customer {customer_id}: {refusal}")
@@ -78,10 +89,10 @@ class Directory:
         return None
 
     def _list_customer_ids(self) -> List[str]:
-        ids = [customer["id"] for customer in self._read(Customers(self._config), {})]
+        ids = [customer["id"] for customer in self._read(Customers(self._config, budget=self._budget), {})]
         if self._config.include_archived_customers:
             # only_archived=true returns only archived customers, so both lists are needed.
-            ids += [customer["id"] for customer in self._read(Customers(self._config, only_archived=True), {})]
+            ids += [customer["id"] for customer in self._read(Customers(self._config, budget=self._budget, only_archived=True), {})]
         return list(dict.fromkeys(ids))
 
     @staticmethod

@@ -12,6 +12,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_metronome.config import parse_config
 from source_metronome.directory import Directory
 from source_metronome.errors import config_error
+from source_metronome.pacing import SyncBudget
 from source_metronome.streams import CustomerCosts, Customers, UsageWithGroups
 
 # A user waiting on "Test connection" wants an answer in seconds, not after a full retry budget.
@@ -35,8 +36,11 @@ class SourceMetronome(AbstractSource):
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         settings = parse_config(config)
-        directory = Directory(settings, logging.getLogger("airbyte"))
-        return [UsageWithGroups(settings, directory), CustomerCosts(settings, directory)]
+        logger = logging.getLogger("airbyte")
+        # One budget and one directory for the whole sync: every stream shares the pace and the lists.
+        budget = SyncBudget(settings.requests_per_second, logger)
+        directory = Directory(settings, budget, logger)
+        return [UsageWithGroups(settings, directory, budget), CustomerCosts(settings, directory, budget)]
 
 
 def _is_unreachable(error: AirbyteTracedException) -> bool:

@@ -5,17 +5,22 @@ Reference: https://docs.metronome.com/api-reference
 
 import json
 from abc import ABC, abstractmethod
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, MutableMapping, Optional, Tuple
 
 import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
+from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_metronome.config import MetronomeConfig
 from source_metronome.errors import MAX_RETRIES, MetronomeBackoffStrategy, MetronomeErrorHandler, PartitionSkipped, metronome_error
+from source_metronome.pacing import SyncBudget
 from source_metronome.pages import describe_request, read_page, sent_page_token
+from source_metronome.progress import StreamProgress
+from source_metronome.read_ahead import ReadAhead
 from source_metronome.state import PartitionCursors
 from source_metronome.windows import canonical_timestamp, cursor_after_reading, format_timestamp, parse_moment, range_to_read, utc_now
 
@@ -34,11 +39,13 @@ class MetronomeStream(HttpStream, ABC):
     the `next_page` query parameter with every other parameter (and the POST body) unchanged.
     """
 
-    def __init__(self, config: MetronomeConfig, *, page_size: Optional[int] = None, max_retries: int = MAX_RETRIES):
+    def __init__(
+        self, config: MetronomeConfig, *, budget: Optional[SyncBudget] = None, page_size: Optional[int] = None, max_retries: int = MAX_RETRIES
+    ):
         self._config = config
         self.page_size = page_size or config.page_size
         self._max_retries = max_retries
-        super().__init__(authenticator=TokenAuthenticator(config.api_token))
+        super().__init__(authenticator=TokenAuthenticator(config.api_token), api_budget=budget)
 
     @property
     def url_base(self) -> str:
@@ -151,29 +158,37 @@ class CustomerBillableMetrics(MetronomeStream):
 class PartitionedIncrementalStream(MetronomeStream, ABC):
     """A stream read partition by partition over a date range, each partition with its own cursor.
 
-    A partition's cursor moves only once all its pages are read; the CDK then emits the stream's
-    state, so a sync that dies resumes without re-reading the partitions it finished.
+    The CDK hands out partitions one at a time while worker threads read the next ones ahead
+    (read_ahead.py). A partition's cursor moves only once all its pages are read, so a sync that
+    dies resumes without re-reading the partitions it finished (state.py says how often the state
+    is written).
     """
 
     has_multiple_slices = True
     cursor_name: str
     partition_fields: Tuple[str, ...]
+    # For the log: what one partition is.
+    partition_description: str
 
-    def __init__(self, config: MetronomeConfig, directory: "Directory"):
-        super().__init__(config)
-        self._directory = directory
+    def __init__(self, config: MetronomeConfig, directory: "Directory", budget: SyncBudget):
         # One clock reading per sync, so every partition reads the same days.
         self._now = utc_now()
-        self._cursors = PartitionCursors(self.cursor_name, self.partition_fields, self.logger)
+        # Set before the CDK's HttpStream starts, which would otherwise give the stream a cursor of its own.
+        self.cursor = self._cursors = PartitionCursors(self.cursor_name, self.partition_fields, self._now, self.logger)
+        super().__init__(config, budget=budget)
+        self._directory = directory
+        self._budget = budget
         self._skipped: List[str] = []
+        self._read_ahead: Optional[ReadAhead] = None
+        self._progress: Optional[StreamProgress] = None
 
     def end_broken_pagination(self, problem: str) -> None:
         # Pages may be missing, so the partition is skipped: its state stays for the next sync.
         raise PartitionSkipped(f"{problem}; pagination ended there")
 
     @abstractmethod
-    def partitions(self) -> Iterable[Mapping[str, Any]]:
-        """Each partition's fields (`partition_fields` and any the request needs)."""
+    def partitions(self) -> Iterable[StreamSlice]:
+        """Each partition: `partition_fields` as its partition, what else the request needs as extra fields."""
 
     @property
     def cursor_field(self) -> str:
@@ -181,27 +196,36 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        return self._cursors.to_state()
+        return self._cursors.get_stream_state()
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        self._cursors.load(value, self._now)
+        self._cursors.set_initial_state(value)
 
     def stream_slices(
         self, *, sync_mode: SyncMode, cursor_field: Optional[List[str]] = None, stream_state: Optional[Mapping[str, Any]] = None
     ) -> Iterable[Optional[Mapping[str, Any]]]:
+        self._progress = StreamProgress(self.name, self._budget, self.logger)
         incremental = sync_mode == SyncMode.incremental and self.supports_incremental
+        slices = []
         for partition in self.partitions():
             cursor = self._cursors.get(partition) if incremental else None
             date_range = range_to_read(self._config.start_date, self._config.end_date, self._now, cursor, self._config.lookback)
-            if date_range is None:
-                continue
-            yield {
-                **partition,
-                "starting_on": format_timestamp(date_range.starting_on),
-                "ending_before": format_timestamp(date_range.ending_before),
-            }
+            if date_range is not None:
+                dates = {"starting_on": format_timestamp(date_range.starting_on), "ending_before": format_timestamp(date_range.ending_before)}
+                slices.append(StreamSlice(partition=partition.partition, cursor_slice=dates, extra_fields=partition.extra_fields))
+        self._progress.planned(len(slices), self.partition_description)
+        self._cursors.plan(len(slices))
+        self._read_ahead = ReadAhead(
+            partial(self._read_partition, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state),
+            key=self._cursors.key,
+            workers=self._config.max_concurrency,
+            batch_size=self.page_size,
+        )
+        yield from self._read_ahead.schedule(slices)
         # The CDK asks for the next slice only once the last one is read: the stream is done.
+        self._cursors.stream_done()
+        self._progress.finished()
         if self._skipped:
             self.logger.warning(
                 f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused or cut short; their state did not move: " + "; ".join(self._skipped)
@@ -215,11 +239,15 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
         stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
         partition = ", ".join(f"{field} {stream_slice[field]}" for field in self.partition_fields)
+        records = 0
         try:
-            yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+            for record in self._read_ahead.records(stream_slice):
+                records += 1
+                yield record
         except PartitionSkipped as refusal:
             self.logger.warning(f"{self.name}: skipping {partition}: {refusal}")
             self._skipped.append(f"{partition} ({refusal})")
+            self._progress.partition_read(records, skipped=True)
             return
         except AirbyteTracedException as error:
             if error.failure_type == FailureType.config_error:
@@ -229,8 +257,14 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
                 internal_message=error.internal_message,
                 failure_type=error.failure_type,
             ) from error
-        # Reached only once every page of the partition has been read.
-        self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
+        # Reached only once every page of the partition has been read. A full refresh saves no cursors.
+        if sync_mode == SyncMode.incremental:
+            self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
+        self._progress.partition_read(records)
+
+    def _read_partition(self, stream_slice: Mapping[str, Any], **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
+        """Runs in a worker thread: every page of one partition, through the CDK's HTTP client."""
+        return super().read_records(stream_slice=stream_slice, **read_arguments)
 
 
 class UsageWithGroups(PartitionedIncrementalStream):
@@ -246,6 +280,8 @@ class UsageWithGroups(PartitionedIncrementalStream):
     primary_key = ["customer_id", "billable_metric_id", "window_size", "group_id", "starting_on"]
     cursor_name = "ending_before"
     partition_fields = ("customer_id", "billable_metric_id")
+    partition_description = "one per customer × billable metric"
+    _json_schema: Optional[Mapping[str, Any]] = None
 
     @property
     def cursor_field(self) -> List[str]:
@@ -254,26 +290,28 @@ class UsageWithGroups(PartitionedIncrementalStream):
         return [] if self._config.window_size == "NONE" else [self.cursor_name]
 
     def get_json_schema(self) -> Mapping[str, Any]:
-        schema = dict(super().get_json_schema())
-        if self._config.window_size == "NONE":
-            schema["description"] += (
-                " With window_size NONE each record is the total over the whole requested range, so"
-                " this stream is offered in full refresh only: incremental syncs would write overlapping totals."
-            )
-        return schema
+        # Built once: the CDK asks for the schema with every record.
+        if self._json_schema is None:
+            schema = dict(super().get_json_schema())
+            if self._config.window_size == "NONE":
+                schema["description"] += (
+                    " With window_size NONE each record is the total over the whole requested range, so"
+                    " this stream is offered in full refresh only: incremental syncs would write overlapping totals."
+                )
+            self._json_schema = schema
+        return self._json_schema
 
     def path(self, **kwargs: Any) -> str:
         return "usage/groups"
 
     def partitions(self) -> Iterable[Mapping[str, Any]]:
-        for customer_id in self._directory.customer_ids():
-            for metric in self._directory.billable_metrics(customer_id):
-                yield {
-                    "customer_id": customer_id,
-                    "billable_metric_id": metric.id,
-                    "billable_metric_name": metric.name,
-                    "group_by": self._directory.group_by_for(metric),
-                }
+        for customer_id, metrics in self._directory.billable_metrics_by_customer():
+            for metric in metrics:
+                yield StreamSlice(
+                    partition={"customer_id": customer_id, "billable_metric_id": metric.id},
+                    cursor_slice={},
+                    extra_fields={"billable_metric_name": metric.name, "group_by": self._directory.group_by_for(metric)},
+                )
 
     def request_body_json(
         self,
@@ -288,8 +326,8 @@ class UsageWithGroups(PartitionedIncrementalStream):
             "starting_on": stream_slice["starting_on"],
             "ending_before": stream_slice["ending_before"],
         }
-        if stream_slice["group_by"]:
-            body["group_by"] = stream_slice["group_by"]
+        if stream_slice.extra_fields["group_by"]:
+            body["group_by"] = stream_slice.extra_fields["group_by"]
         return body
 
     def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -297,12 +335,14 @@ class UsageWithGroups(PartitionedIncrementalStream):
         item["ending_before"] = canonical_timestamp(item["ending_before"])
         item["customer_id"] = stream_slice["customer_id"]
         item["billable_metric_id"] = stream_slice["billable_metric_id"]
-        item["billable_metric_name"] = stream_slice["billable_metric_name"]
+        item["billable_metric_name"] = stream_slice.extra_fields["billable_metric_name"]
         item["window_size"] = self._config.window_size
         item["group_id"] = group_id(item.get("group_key"), item.get("group_value"))
         return item
 
 
+# Few distinct groups, many records each.
+@lru_cache(maxsize=4096)
 def group_id(group_key: Optional[str], group_value: Optional[str]) -> str:
     """A non-null, unambiguous stand-in for the group in the primary key: the group as a compact
     JSON object, `{}` for ungrouped usage and `{"region":null}` for events without the key."""
@@ -320,13 +360,14 @@ class CustomerCosts(PartitionedIncrementalStream):
     primary_key = ["customer_id", "start_timestamp"]
     cursor_name = "end_timestamp"
     partition_fields = ("customer_id",)
+    partition_description = "one per customer"
 
     def path(self, *, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
         return f"customers/{stream_slice['customer_id']}/costs"
 
     def partitions(self) -> Iterable[Mapping[str, Any]]:
         for customer_id in self._directory.customer_ids():
-            yield {"customer_id": customer_id}
+            yield StreamSlice(partition={"customer_id": customer_id}, cursor_slice={})
 
     def request_params(self, stream_state, stream_slice=None, next_page_token=None) -> MutableMapping[str, Any]:
         params = super().request_params(stream_state, stream_slice, next_page_token)

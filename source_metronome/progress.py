@@ -1,0 +1,54 @@
+"""What a person watching Airbyte's log sees of a stream: its plan, progress every few seconds, and
+a one-line summary at the end."""
+
+import logging
+import time
+from typing import Callable
+
+from source_metronome.pacing import SyncBudget
+
+# Often enough to see a long sync move, rarely enough not to flood the log.
+PROGRESS_LOG_SECONDS = 10.0
+
+
+class StreamProgress:
+    """Started before the stream lists what to read, so its counts include the listing requests."""
+
+    def __init__(self, stream: str, budget: SyncBudget, logger: logging.Logger, clock: Callable[[], float] = time.monotonic):
+        self._stream = stream
+        self._partitions = 0
+        self._budget = budget
+        self._logger = logger
+        self._clock = clock
+        self._started = clock()
+        self._last_logged = self._started
+        self._requests_before = (budget.requests, budget.retries, budget.rate_limited)
+        self.done = 0
+        self.skipped = 0
+        self.records = 0
+
+    def planned(self, partitions: int, described_as: str) -> None:
+        self._partitions = partitions
+        self._logger.info(f"{self._stream}: reading {partitions:,} partitions ({described_as}).")
+
+    def partition_read(self, records: int, skipped: bool = False) -> None:
+        self.done += 1
+        self.skipped += skipped
+        self.records += records
+        now = self._clock()
+        if now - self._last_logged >= PROGRESS_LOG_SECONDS:
+            self._last_logged = now
+            self._logger.info(f"{self._stream}: {self.done:,} of {self._partitions:,} partitions read, {self._counts()}.")
+
+    def finished(self) -> None:
+        skipped = f" ({self.skipped:,} skipped)" if self.skipped else ""
+        self._logger.info(f"{self._stream}: done: {self.done:,} partitions read{skipped}, {self._counts()}.")
+
+    def _counts(self) -> str:
+        requests, retries, rate_limited = (
+            now - before for now, before in zip((self._budget.requests, self._budget.retries, self._budget.rate_limited), self._requests_before)
+        )
+        return (
+            f"{self.records:,} records, {requests:,} requests ({retries:,} retries, {rate_limited:,} rate-limited)"
+            f" in {self._clock() - self._started:,.1f} s"
+        )

@@ -1,0 +1,113 @@
+import uuid
+
+import pytest
+from airbyte_cdk.sources.streams.call_rate import CallRateLimitHit
+from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from source_metronome import SourceMetronome
+from source_metronome.pacing import EvenPacePolicy
+from source_metronome.state import CHECKPOINTS_PER_STREAM
+from unit_tests.builders import CUSTOMER, catalog, config, cost_item, costs_request, customer, customers_request, error, page
+
+COSTS = "customer_costs"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def wait_before_next(policy: EvenPacePolicy) -> float:
+    """0 if a request may start now (and takes the slot), else how long it must wait."""
+    try:
+        policy.try_acquire(request=None, weight=1)
+        return 0.0
+    except CallRateLimitHit as hit:
+        return hit.time_to_wait.total_seconds()
+
+
+def test_given_a_pace_when_requests_come_at_once_then_each_waits_one_interval_after_the_last():
+    clock = FakeClock()
+    policy = EvenPacePolicy(requests_per_second=4, clock=clock)
+
+    assert wait_before_next(policy) == 0
+    assert wait_before_next(policy) == pytest.approx(0.25)
+    clock.now += 0.25
+    assert wait_before_next(policy) == 0
+
+
+def test_given_a_long_idle_time_when_requests_resume_then_no_burst_is_allowed():
+    clock = FakeClock()
+    policy = EvenPacePolicy(requests_per_second=4, clock=clock)
+    wait_before_next(policy)
+
+    clock.now += 60
+    assert wait_before_next(policy) == 0
+    assert wait_before_next(policy) == pytest.approx(0.25), "idle time is not saved up for a burst"
+
+
+def test_given_429s_in_a_burst_when_slowing_down_then_the_pace_drops_once_per_second_by_a_quarter():
+    clock = FakeClock()
+    policy = EvenPacePolicy(requests_per_second=8, clock=clock)
+
+    assert policy.slow_down()
+    assert not policy.slow_down(), "a burst of 429s from concurrent requests counts once"
+    clock.now += 1
+    assert policy.slow_down()
+
+    assert policy.requests_per_second == pytest.approx(8 * 0.75 * 0.75)
+
+
+def test_given_many_429s_when_slowing_down_then_the_pace_never_drops_below_the_floor():
+    clock = FakeClock()
+    policy = EvenPacePolicy(requests_per_second=1, clock=clock)
+    for _ in range(20):
+        clock.now += 1
+        policy.slow_down()
+
+    assert policy.requests_per_second == pytest.approx(0.5)
+
+
+@HttpMocker()
+def test_given_rate_limited_when_read_then_retry_slow_down_for_the_rest_of_the_sync_and_count_it(http_mocker: HttpMocker = None):
+    http_mocker.get(customers_request(), page([customer()]))
+    http_mocker.get(costs_request(), [error(429, "Too many requests", headers={"retry-after-ms": "0"}), page([cost_item(1)])])
+
+    output = read(SourceMetronome(), config(requests_per_second=8), catalog(COSTS))
+
+    assert len(output.records) == 1
+    assert output.is_in_logs("pacing at 6.00 requests/s for the rest of the sync")
+    assert output.is_in_logs(r"customer_costs: done: 1 partitions read, 1 records, 3 requests \(1 retries, 1 rate-limited\)")
+
+
+@HttpMocker()
+def test_given_many_partitions_when_read_then_state_is_written_a_bounded_number_of_times_and_completely_at_the_end(http_mocker: HttpMocker = None):
+    customer_ids = [str(uuid.UUID(int=number)) for number in range(1, 4 * CHECKPOINTS_PER_STREAM + 1)]
+    http_mocker.get(customers_request(), page([customer(customer_id) for customer_id in customer_ids]))
+    for customer_id in customer_ids:
+        http_mocker.get(costs_request(customer_id), page([cost_item(1)]))
+
+    output = read(SourceMetronome(), config(), catalog(COSTS))
+
+    states = [message.state.stream.stream_state.__dict__["states"] for message in output.state_messages]
+    assert len(output.records) == len(customer_ids)
+    assert len(states) <= CHECKPOINTS_PER_STREAM + 2, "each STATE carries every cursor: one per partition would grow with their square"
+    assert [len(state) for state in states] == sorted(len(state) for state in states), "state only grows"
+    assert {entry["partition"]["customer_id"] for entry in states[-1]} == set(customer_ids)
+
+
+@HttpMocker()
+def test_given_few_partitions_when_read_then_state_follows_every_partition(http_mocker: HttpMocker = None):
+    other = str(uuid.UUID(int=7))
+    http_mocker.get(customers_request(), page([customer(), customer(other)]))
+    http_mocker.get(costs_request(), page([cost_item(1)]))
+    http_mocker.get(costs_request(other), page([cost_item(1)]))
+
+    output = read(SourceMetronome(), config(), catalog(COSTS))
+
+    assert [len(message.state.stream.stream_state.__dict__["states"]) for message in output.state_messages] == [1, 2]
+    assert CUSTOMER in str(output.state_messages[0].state.stream.stream_state.__dict__)
