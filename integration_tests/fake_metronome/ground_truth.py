@@ -13,25 +13,30 @@ directory.py), independently of its code, so that a connector bug shows up as a 
 - customers whose plan has a UNIQUE metric have no costs (Metronome refuses them), so a correct
   sync emits none for them.
 
-Issue 8's additions, where the connector's choices are not yet written (say so if they differ):
-- `customers`: the listed customers (as above) as the API answers them; `billable_metrics`: one
-  row per such customer × metric of its listing, with `customer_id`;
+Issue 8's additions, as the connector declares them:
+- `customers` (primary key id): the customers read (as above) as the API lists them;
+  `billable_metrics` (customer_id, id): one row per such customer × metric of its listing (all of
+  them, whatever billable_metric_ids says), with `customer_id`;
 - `customer_cost_line_items`: each cost day flattened to one row per credit type × line item,
-  over the same partitions and ranges as costs (its own saved cursors);
-- `group_keys` (a list of keys: one of a metric's group_keys lists) with optional `group_filters`
-  (key → values) ask in Metronome's newer form: records carry the served `group` map; metrics
-  without that key read ungrouped; `group_by` and `group_keys` are not configured together;
+  over the same partitions and ranges as costs (its own saved cursors); the line item is keyed by
+  `line_item_id`, compact JSON of [name, group_key, group_value] (see line_item_id);
+- `group_keys` (a list of keys) with optional `group_filters` (key → values) ask in Metronome's
+  newer form for metrics whose listing offers that key set (in its `group_keys` lists, or its older
+  `group_by` list as single keys; any order): records carry the served `group` map; other metrics
+  read ungrouped; `group_by` with `group_keys`, or `group_filters` without `group_keys`, is a
+  config error;
 - `current_period: true` reads each usage partition over its customer's current billing period
-  instead of [start, end) (no lookback, no saved cursor); customers without an active plan have none.
+  instead of [start, end) (usage is full refresh then: no lookback, no saved cursor); customers
+  without an active plan have none.
 """
 
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from integration_tests.fake_metronome.costs import cost_days
-from integration_tests.fake_metronome.dataset import Customer, Dataset
+from integration_tests.fake_metronome.dataset import BillableMetric, Customer, Dataset
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
 from integration_tests.fake_metronome.usage import Grouping, usage_windows
 
@@ -42,11 +47,10 @@ CUSTOMERS = "customers"
 BILLABLE_METRICS = "billable_metrics"
 CURSOR_FIELDS = {USAGE: "ending_before", COSTS: "end_timestamp", COST_LINE_ITEMS: "end_timestamp"}
 PARTITION_FIELDS = {USAGE: ("customer_id", "billable_metric_id"), COSTS: ("customer_id",), COST_LINE_ITEMS: ("customer_id",)}
-# The new streams' keys are the ground truth's guess until the connector declares its own.
 PRIMARY_KEYS = {
     USAGE: ("customer_id", "billable_metric_id", "window_size", "group_id", "starting_on"),
     COSTS: ("customer_id", "start_timestamp"),
-    COST_LINE_ITEMS: ("customer_id", "start_timestamp", "credit_type_id", "line_item_name", "group_key", "group_value"),
+    COST_LINE_ITEMS: ("customer_id", "start_timestamp", "credit_type_id", "line_item_id"),
     CUSTOMERS: ("id",),
     BILLABLE_METRICS: ("customer_id", "id"),
 }
@@ -84,9 +88,14 @@ def without_nulls(record: Mapping[str, Any]) -> Dict[str, Any]:
 
 def group_id(group: Optional[Mapping[str, Optional[str]]]) -> str:
     """The connector's stand-in for the group in the primary key: compact JSON of the group (each
-    key to its value, keys sorted), `{}` ungrouped. For a compound group, the connector may yet
-    choose otherwise."""
+    key to its value, keys sorted), `{}` ungrouped; compound groups alike."""
     return json.dumps(dict(group or {}), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def line_item_id(name: str, group_key: Optional[str], group_value: Optional[str]) -> str:
+    """The connector's non-null stand-in for a line item in the primary key: compact JSON of
+    [name, group_key, group_value], e.g. `["Platform fee",null,null]`."""
+    return json.dumps([name, group_key, group_value], separators=(",", ":"), ensure_ascii=False)
 
 
 def read_plan(
@@ -180,6 +189,7 @@ def expected_cost_line_items(
                             "group_key": line_item.get("group_key"),
                             "group_value": line_item.get("group_value"),
                             "cost": line_item["cost"],
+                            "line_item_id": line_item_id(line_item["name"], line_item.get("group_key"), line_item.get("group_value")),
                         }
                     )
     return rows
@@ -205,12 +215,15 @@ def expected_cursors(
     now: Optional[datetime] = None,
     state: Optional[Mapping[str, Mapping[str, Any]]] = None,
 ) -> Dict[str, Dict[PartitionKey, str]]:
-    """Per stream, the cursor of each partition after a correct sync (see cursors_of)."""
+    """Per stream, the cursor of each partition after a correct sync (see cursors_of); none for
+    usage with current_period (full refresh only)."""
     now = now or dataset.now
     today = floor_to_midnight(now)
     cursors = {stream: {key: min(cursor, today) for key, cursor in cursors_of((state or {}).get(stream)).items()} for stream in (USAGE, COSTS)}
     for partition in read_plan(dataset, config, now, state):
         cursors[partition.stream][partition.key] = min(partition.ending_before, today)
+    if config.get("current_period"):
+        cursors[USAGE] = {}
     return {stream: {key: format_timestamp(cursor) for key, cursor in by_key.items()} for stream, by_key in cursors.items()}
 
 
@@ -265,6 +278,8 @@ def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> I
     group_keys = config.get("group_keys") or None
     if group_by and group_keys:
         raise ValueError("configure group_by or group_keys, not both")
+    if config.get("group_filters") and not group_keys:
+        raise ValueError("group_filters needs group_keys")
     if configured and not (group_by or group_keys):
         return [MetricToRead(metric_id, None, None) for metric_id in configured]
     customer = dataset.customer(customer_id)
@@ -276,11 +291,19 @@ def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> I
         grouping = None
         if metric is not None and group_by and group_by["key"] in metric.group_keys:
             grouping = Grouping.by(group_by["key"], tuple(group_by["values"]) if group_by.get("values") else None)
-        if metric is not None and group_keys and sorted(group_keys) in map(sorted, metric.group_key_lists):
+        if metric is not None and group_keys and set(group_keys) in _offered_key_sets(metric):
             filters = {key: tuple(values) for key, values in (config.get("group_filters") or {}).items()}
             grouping = Grouping.compound(tuple(group_keys), filters)
         metrics.append(MetricToRead(metric_id, metric.name if metric else None, grouping))
     return metrics
+
+
+def _offered_key_sets(metric: BillableMetric) -> List[Set[str]]:
+    """The key sets a customer's listing offers for the newer group_key: its `group_keys` lists,
+    and each key of its older `group_by` list alone (a listing with only `group_by` offers no
+    compound key, though Metronome may hold one)."""
+    listed = metric.as_api()
+    return [set(keys) for keys in listed.get("group_keys") or []] + [{key} for key in listed.get("group_by") or []]
 
 
 def _usage_records(dataset: Dataset, partition: Partition, window_size: str) -> Iterable[Dict[str, Any]]:
