@@ -8,7 +8,7 @@ CDK's own schema check words its errors without the key, so this module is the o
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, FrozenSet, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from source_metronome.errors import config_error
@@ -31,14 +31,44 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 @dataclass(frozen=True)
 class GroupBy:
+    """Metronome's older grouping: one key, optionally narrowed to some values."""
+
     key: str
     values: Optional[Tuple[str, ...]] = None
+
+    def usable_with(self, metric_key_sets: FrozenSet[FrozenSet[str]]) -> bool:
+        # Any key the metric groups by, alone or within a compound key, may be used alone.
+        return any(self.key in keys for keys in metric_key_sets)
 
     def as_request(self) -> Mapping[str, Any]:
         request: dict = {"key": self.key}
         if self.values:
             request["values"] = list(self.values)
+        return {"group_by": request}
+
+    def describe(self) -> str:
+        return repr(self.key)
+
+
+@dataclass(frozen=True)
+class GroupKeys:
+    """Metronome's newer grouping: a (possibly compound) key, with filters on its keys' values."""
+
+    keys: Tuple[str, ...]
+    filters: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+
+    def usable_with(self, metric_key_sets: FrozenSet[FrozenSet[str]]) -> bool:
+        # Metronome accepts exactly one of the metric's group key sets, in any order.
+        return frozenset(self.keys) in metric_key_sets
+
+    def as_request(self) -> Mapping[str, Any]:
+        request: dict = {"group_key": list(self.keys)}
+        if self.filters:
+            request["group_filters"] = {key: list(values) for key, values in self.filters}
         return request
+
+    def describe(self) -> str:
+        return repr(list(self.keys))
 
 
 @dataclass(frozen=True)
@@ -50,10 +80,12 @@ class MetronomeConfig:
     include_archived_customers: bool
     billable_metric_ids: Tuple[str, ...]
     window_size: str
-    group_by: Optional[GroupBy]
+    # group_by or group_keys (with group_filters): never both.
+    grouping: Optional[Union[GroupBy, GroupKeys]]
     lookback: timedelta
     page_size: int
     base_url: str
+    current_period: bool = False
     requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
 
@@ -71,10 +103,11 @@ def parse_config(raw: Mapping[str, Any]) -> MetronomeConfig:
         include_archived_customers=_boolean(raw, "include_archived_customers", default=False),
         billable_metric_ids=_uuids(raw, "billable_metric_ids"),
         window_size=_window_size(raw),
-        group_by=_group_by(raw),
+        grouping=_grouping(raw),
         lookback=timedelta(days=_integer(raw, "lookback_days", DEFAULT_LOOKBACK_DAYS, 0, None)),
         page_size=_integer(raw, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
         base_url=_base_url(raw),
+        current_period=_boolean(raw, "current_period", default=False),
         requests_per_second=_requests_per_second(raw),
         max_concurrency=_integer(raw, "max_concurrency", DEFAULT_MAX_CONCURRENCY, 1, MAX_CONCURRENCY),
     )
@@ -156,6 +189,30 @@ def _window_size(raw: Mapping[str, Any]) -> str:
     if value not in WINDOW_SIZES:
         raise config_error(f"window_size must be HOUR, DAY or NONE (upper case), not {value!r}.")
     return value
+
+
+def _grouping(raw: Mapping[str, Any]) -> Optional[Union[GroupBy, GroupKeys]]:
+    if _present(raw, "group_by") and raw.get("group_by") != {} and (_present(raw, "group_keys") or _present(raw, "group_filters")):
+        raise config_error("group_by and group_keys/group_filters cannot be set together; keep group_keys (Metronome's newer form) or group_by, not both.")
+    if _present(raw, "group_keys") or _present(raw, "group_filters"):
+        return _group_keys(raw)
+    return _group_by(raw)
+
+
+def _group_keys(raw: Mapping[str, Any]) -> GroupKeys:
+    keys = raw.get("group_keys")
+    if not isinstance(keys, list) or not keys or not all(isinstance(key, str) and key.strip() for key in keys):
+        raise config_error("group_keys must be a list of group key names, such as [\"region\", \"tier\"]; set it, or remove group_filters.")
+    keys = list(dict.fromkeys(key.strip() for key in keys))
+    filters = raw.get("group_filters") or {}
+    if not isinstance(filters, Mapping):
+        raise config_error("group_filters must map group keys to lists of values, such as {\"region\": [\"US-East\"]}.")
+    for key, values in filters.items():
+        if key not in keys:
+            raise config_error(f"group_filters names {key!r}, which is not in group_keys; add it to group_keys or remove its filter.")
+        if not isinstance(values, list) or not all(isinstance(value, str) and value for value in values):
+            raise config_error(f"group_filters.{key} must be a list of non-empty strings; list the values to read, or leave it empty for all.")
+    return GroupKeys(keys=tuple(keys), filters=tuple((key, tuple(values)) for key, values in filters.items() if values))
 
 
 def _group_by(raw: Mapping[str, Any]) -> Optional[GroupBy]:

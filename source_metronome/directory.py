@@ -11,41 +11,65 @@ from source_metronome.config import MetronomeConfig
 from source_metronome.errors import PartitionSkipped
 from source_metronome.pacing import SyncBudget
 from source_metronome.read_ahead import map_in_order
-from source_metronome.streams import CustomerBillableMetrics, Customers
+from source_metronome.streams import BillableMetricList, CustomerList
+
+
+# GET /v1/customers takes at most 100 customer_ids (NOTES.md, Parents).
+MAX_CUSTOMER_IDS_PER_REQUEST = 100
 
 
 @dataclass(frozen=True)
 class BillableMetric:
     id: str
     name: Optional[str] = None
-    # Group keys usable in group_by; empty when unknown (the metric was named in the config).
-    group_keys: FrozenSet[str] = frozenset()
+    # The sets of keys Metronome accepts to group this metric by; empty when unknown (the metric
+    # was named in the config and not listed).
+    key_sets: FrozenSet[FrozenSet[str]] = frozenset()
 
     @classmethod
     def from_api(cls, item: Mapping[str, Any]) -> "BillableMetric":
-        # Metronome's older `group_by` is a list of keys; the newer `group_keys` a list of key lists
-        # (compound keys). A single-key group_by may use any key found in either.
-        keys = set(item.get("group_by") or [])
-        for compound in item.get("group_keys") or []:
-            keys.update(compound)
-        return cls(id=item["id"], name=item.get("name"), group_keys=frozenset(keys))
+        # Metronome's older `group_by` is a list of single keys; the newer `group_keys` a list of
+        # key lists (compound keys).
+        key_sets = {frozenset([key]) for key in item.get("group_by") or []}
+        key_sets |= {frozenset(keys) for keys in item.get("group_keys") or [] if keys}
+        return cls(id=item["id"], name=item.get("name"), key_sets=frozenset(key_sets))
 
 
 class Directory:
-    def __init__(self, config: MetronomeConfig, budget: SyncBudget, logger: logging.Logger):
+    """`keep_records`: the sync also emits the customers and billable_metrics streams, so the listed
+    items are kept for them rather than only the ids and keys the partitions need."""
+
+    def __init__(self, config: MetronomeConfig, budget: SyncBudget, logger: logging.Logger, *, keep_records: bool = False):
         self._config = config
         self._budget = budget
         self._logger = logger
+        self._keep_records = keep_records
+        self._customers: Optional[List[Mapping[str, Any]]] = None
         self._customer_ids: Optional[List[str]] = None
+        self._metric_items: Dict[str, List[Mapping[str, Any]]] = {}
         self._metrics: Dict[str, List[BillableMetric]] = {}
         self._ungrouped_logged: Set[str] = set()
         # One stream for every customer's listing, shared by the worker threads: one connection pool.
-        self._metric_lister = CustomerBillableMetrics(config, budget=budget)
+        self._metric_lister = BillableMetricList(config, budget=budget)
 
     def customer_ids(self) -> List[str]:
         if self._customer_ids is None:
-            self._customer_ids = list(self._config.customer_ids) or self._list_customer_ids()
+            if self._config.customer_ids:
+                self._customer_ids = list(self._config.customer_ids)
+            else:
+                self._customer_ids = [customer["id"] for customer in self.customers()]
         return self._customer_ids
+
+    def customers(self) -> List[Mapping[str, Any]]:
+        """The customers the sync reads, as Metronome lists them: listed once per sync."""
+        if self._customers is None:
+            customers = self._list_customers()
+            # Ids are all the partitions need; the items are kept only for the customers stream.
+            self._customer_ids = self._customer_ids or [customer["id"] for customer in customers]
+            if not self._keep_records:
+                return customers
+            self._customers = customers
+        return self._customers
 
     def billable_metrics_by_customer(self) -> List[Tuple[str, List[BillableMetric]]]:
         """Every customer with its billable metrics; the listings run max_concurrency at a time."""
@@ -53,47 +77,71 @@ class Directory:
         metrics = map_in_order(self.billable_metrics, customer_ids, workers=self._config.max_concurrency)
         return list(zip(customer_ids, metrics))
 
+    def billable_metric_items_by_customer(self) -> List[Tuple[str, List[Mapping[str, Any]]]]:
+        customer_ids = self.customer_ids()
+        items = map_in_order(self.billable_metric_items, customer_ids, workers=self._config.max_concurrency)
+        return list(zip(customer_ids, items))
+
     def billable_metrics(self, customer_id: str) -> List[BillableMetric]:
         configured = self._config.billable_metric_ids
-        # Named metrics need no listing, unless group_by needs to know their group keys.
-        if configured and not self._config.group_by:
+        # Named metrics need no listing, unless a grouping needs to know their group keys.
+        if configured and not self._config.grouping:
             return [BillableMetric(id=metric_id) for metric_id in configured]
         if customer_id not in self._metrics:
-            try:
-                items = self._read(self._metric_lister, {"customer_id": customer_id})
-            except PartitionSkipped as refusal:
-                # A customer deleted since it was listed has no metrics left to read.
-                self._logger.warning(f"Skipping customer {customer_id}: {refusal}")
-                items = []
             # Keyed by id: a metric repeated across pages is still one partition, read once.
-            by_id = {metric.id: metric for metric in map(BillableMetric.from_api, items)}
+            by_id = {metric.id: metric for metric in map(BillableMetric.from_api, self.billable_metric_items(customer_id))}
             if configured:
                 self._metrics[customer_id] = [by_id.get(metric_id, BillableMetric(id=metric_id)) for metric_id in configured]
             else:
                 self._metrics[customer_id] = list(by_id.values())
         return self._metrics[customer_id]
 
-    def group_by_for(self, metric: BillableMetric) -> Optional[Mapping[str, Any]]:
-        """The group_by to send for this metric: Metronome answers 400 to a key the metric lacks, so
-        such metrics are read ungrouped, and the log says so once per metric."""
-        group_by = self._config.group_by
-        if group_by is None:
-            return None
-        if group_by.key in metric.group_keys:
-            return group_by.as_request()
+    def billable_metric_items(self, customer_id: str) -> List[Mapping[str, Any]]:
+        """A customer's billable metrics as Metronome lists them: listed once per sync."""
+        if customer_id in self._metric_items:
+            return self._metric_items[customer_id]
+        try:
+            items = self._read(self._metric_lister, {"customer_id": customer_id})
+        except PartitionSkipped as refusal:
+            # A customer deleted since it was listed has no metrics left to read.
+            self._logger.warning(f"Skipping customer {customer_id}: {refusal}")
+            items = []
+        items = list({item["id"]: item for item in items}.values())
+        if self._keep_records:
+            self._metric_items[customer_id] = items
+        return items
+
+    def grouping_for(self, metric: BillableMetric) -> Mapping[str, Any]:
+        """What to add to the usage request to group this metric: Metronome answers 400 to keys the
+        metric lacks, so such metrics are read ungrouped, and the log says so once per metric."""
+        grouping = self._config.grouping
+        if grouping is None:
+            return {}
+        if grouping.usable_with(metric.key_sets):
+            return grouping.as_request()
         if metric.id not in self._ungrouped_logged:
             self._ungrouped_logged.add(metric.id)
             self._logger.info(
-                f"Billable metric {metric.name or metric.id} ({metric.id}) has no group key {group_by.key!r}; reading it ungrouped."
+                f"Billable metric {metric.name or metric.id} ({metric.id}) has no group key {grouping.describe()}; reading it ungrouped."
             )
-        return None
+        return {}
 
-    def _list_customer_ids(self) -> List[str]:
-        ids = [customer["id"] for customer in self._read(Customers(self._config, budget=self._budget), {})]
-        if self._config.include_archived_customers:
-            # only_archived=true returns only archived customers, so both lists are needed.
-            ids += [customer["id"] for customer in self._read(Customers(self._config, budget=self._budget, only_archived=True), {})]
-        return list(dict.fromkeys(ids))
+    def _list_customers(self) -> List[Mapping[str, Any]]:
+        # only_archived=true returns only archived customers, so both lists are needed. Configured
+        # customers may be archived ones: both lists are asked for them, filtered to their ids.
+        archived_too = self._config.include_archived_customers or bool(self._config.customer_ids)
+        listings = [CustomerList(self._config, budget=self._budget, customer_ids=chunk) for chunk in self._id_chunks()]
+        if archived_too:
+            listings += [CustomerList(self._config, budget=self._budget, customer_ids=chunk, only_archived=True) for chunk in self._id_chunks()]
+        customers = [customer for listing in listings for customer in self._read(listing, {})]
+        return list({customer["id"]: customer for customer in customers}.values())
+
+    def _id_chunks(self) -> List[Tuple[str, ...]]:
+        """The configured customer ids in requests of at most 100 (Metronome's limit), or one unfiltered listing."""
+        ids = self._config.customer_ids
+        if not ids:
+            return [()]
+        return [ids[start : start + MAX_CUSTOMER_IDS_PER_REQUEST] for start in range(0, len(ids), MAX_CUSTOMER_IDS_PER_REQUEST)]
 
     @staticmethod
     def _read(stream: Any, stream_slice: Mapping[str, Any]) -> List[Mapping[str, Any]]:

@@ -1,29 +1,36 @@
 """The Airbyte source: spec (spec.yaml), check, and the streams a sync reads."""
 
 import logging
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Iterator, List, Mapping, Optional, Set, Tuple
 
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_metronome.config import parse_config
+from source_metronome.cost_pages import SharedCostPages
+from source_metronome.dimensions import BillableMetrics, Customers
 from source_metronome.directory import Directory
 from source_metronome.errors import config_error
 from source_metronome.pacing import SyncBudget
-from source_metronome.streams import CustomerCosts, Customers, UsageWithGroups
+from source_metronome.streams import CustomerCostLineItems, CustomerCosts, CustomerList, UsageWithGroups
 
 # A user waiting on "Test connection" wants an answer in seconds, not after a full retry budget.
 CHECK_RETRIES = 1
 
 
 class SourceMetronome(AbstractSource):
+    def __init__(self) -> None:
+        super().__init__()
+        # The streams the running sync reads; None outside a sync (spec, check, discover).
+        self._selected: Optional[Set[str]] = None
+
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[str]]:
         settings = parse_config(config)
         # The cheapest call that proves both the URL and the token: one customer.
-        probe = Customers(settings, page_size=1, max_retries=CHECK_RETRIES)
+        probe = CustomerList(settings, page_size=1, max_retries=CHECK_RETRIES)
         try:
             next(iter(probe.read_records(sync_mode=SyncMode.full_refresh)), None)
         except AirbyteTracedException as error:
@@ -34,13 +41,26 @@ class SourceMetronome(AbstractSource):
             raise config_error(error.message) from None
         return True, None
 
+    def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None) -> Iterator[AirbyteMessage]:
+        # What the sync reads decides what its lists keep and whether costs pages are shared.
+        self._selected = {configured.stream.name for configured in catalog.streams}
+        yield from super().read(logger, config, catalog, state)
+
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         settings = parse_config(config)
         logger = logging.getLogger("airbyte")
+        selected = self._selected or set()
         # One budget and one directory for the whole sync: every stream shares the pace and the lists.
         budget = SyncBudget(settings.requests_per_second, logger)
-        directory = Directory(settings, budget, logger)
-        return [UsageWithGroups(settings, directory, budget), CustomerCosts(settings, directory, budget)]
+        directory = Directory(settings, budget, logger, keep_records=bool(selected & {"customers", "billable_metrics"}))
+        shared_pages = SharedCostPages() if {"customer_costs", "customer_cost_line_items"} <= selected else None
+        return [
+            UsageWithGroups(settings, directory, budget),
+            CustomerCosts(settings, directory, budget, shared_pages),
+            CustomerCostLineItems(settings, directory, budget, shared_pages),
+            Customers(directory),
+            BillableMetrics(directory),
+        ]
 
 
 def _is_unreachable(error: AirbyteTracedException) -> bool:

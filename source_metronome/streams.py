@@ -16,6 +16,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_metronome.config import MetronomeConfig
+from source_metronome.cost_pages import PageKey, SharedCostPages
 from source_metronome.errors import MAX_RETRIES, MetronomeBackoffStrategy, MetronomeErrorHandler, PartitionSkipped, metronome_error
 from source_metronome.pacing import SyncBudget
 from source_metronome.pages import describe_request, read_page, sent_page_token
@@ -117,16 +118,18 @@ class MetronomeStream(HttpStream, ABC):
         yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
 
 
-class Customers(MetronomeStream):
+class CustomerList(MetronomeStream):
     """https://docs.metronome.com/api-reference/customers/list-customers
 
-    Metronome lists active customers by default and only archived ones with only_archived=true.
+    Metronome lists active customers by default and only archived ones with only_archived=true;
+    customer_ids narrows the list to those customers.
     """
 
     primary_key = "id"
 
-    def __init__(self, config: MetronomeConfig, *, only_archived: bool = False, **kwargs: Any):
+    def __init__(self, config: MetronomeConfig, *, only_archived: bool = False, customer_ids: Tuple[str, ...] = (), **kwargs: Any):
         self._only_archived = only_archived
+        self._customer_ids = customer_ids
         super().__init__(config, **kwargs)
 
     def path(self, **kwargs: Any) -> str:
@@ -136,10 +139,13 @@ class Customers(MetronomeStream):
         params = super().request_params(stream_state, stream_slice, next_page_token)
         if self._only_archived:
             params["only_archived"] = "true"
+        if self._customer_ids:
+            # An array query parameter in Metronome's spec (form style, exploded): repeated.
+            params["customer_ids"] = list(self._customer_ids)
         return params
 
 
-class CustomerBillableMetrics(MetronomeStream):
+class BillableMetricList(MetronomeStream):
     """https://docs.metronome.com/api-reference/billable-metrics/list-billable-metrics
 
     Sliced by customer: {"customer_id": ...}.
@@ -149,10 +155,6 @@ class CustomerBillableMetrics(MetronomeStream):
 
     def path(self, *, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
         return f"customers/{stream_slice['customer_id']}/billable-metrics"
-
-    def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
-        item["customer_id"] = stream_slice["customer_id"]
-        return item
 
 
 class PartitionedIncrementalStream(MetronomeStream, ABC):
@@ -181,6 +183,7 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
         self._skipped: List[str] = []
         self._read_ahead: Optional[ReadAhead] = None
         self._progress: Optional[StreamProgress] = None
+        self._incremental = False
 
     def end_broken_pagination(self, problem: str) -> None:
         # Pages may be missing, so the partition is skipped: its state stays for the next sync.
@@ -206,13 +209,11 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
         self, *, sync_mode: SyncMode, cursor_field: Optional[List[str]] = None, stream_state: Optional[Mapping[str, Any]] = None
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         self._progress = StreamProgress(self.name, self._budget, self.logger)
-        incremental = sync_mode == SyncMode.incremental and self.supports_incremental
+        self._incremental = sync_mode == SyncMode.incremental and self.supports_incremental
         slices = []
         for partition in self.partitions():
-            cursor = self._cursors.get(partition) if incremental else None
-            date_range = range_to_read(self._config.start_date, self._config.end_date, self._now, cursor, self._config.lookback)
-            if date_range is not None:
-                dates = {"starting_on": format_timestamp(date_range.starting_on), "ending_before": format_timestamp(date_range.ending_before)}
+            dates = self.dates_to_read(partition)
+            if dates is not None:
                 slices.append(StreamSlice(partition=partition.partition, cursor_slice=dates, extra_fields=partition.extra_fields))
         self._progress.planned(len(slices), self.partition_description)
         self._cursors.plan(len(slices))
@@ -230,6 +231,14 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
             self.logger.warning(
                 f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused or cut short; their state did not move: " + "; ".join(self._skipped)
             )
+
+    def dates_to_read(self, partition: StreamSlice) -> Optional[Mapping[str, str]]:
+        """The partition's range, from its cursor in an incremental sync; None if nothing is left to read."""
+        cursor = self._cursors.get(partition) if self._incremental else None
+        date_range = range_to_read(self._config.start_date, self._config.end_date, self._now, cursor, self._config.lookback)
+        if date_range is None:
+            return None
+        return {"starting_on": format_timestamp(date_range.starting_on), "ending_before": format_timestamp(date_range.ending_before)}
 
     def read_records(
         self,
@@ -258,7 +267,7 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
                 failure_type=error.failure_type,
             ) from error
         # Reached only once every page of the partition has been read. A full refresh saves no cursors.
-        if sync_mode == SyncMode.incremental:
+        if self._incremental:
             self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
         self._progress.partition_read(records)
 
@@ -285,21 +294,30 @@ class UsageWithGroups(PartitionedIncrementalStream):
 
     @property
     def cursor_field(self) -> List[str]:
-        # A NONE window is one total over the whole requested range, so incremental syncs would
-        # write overlapping totals: with NONE the stream is offered in full refresh only.
-        return [] if self._config.window_size == "NONE" else [self.cursor_name]
+        return [] if self._full_refresh_only_because() else [self.cursor_name]
+
+    def _full_refresh_only_because(self) -> Optional[str]:
+        if self._config.window_size == "NONE":
+            # One total over the whole requested range: incremental syncs would write overlapping totals.
+            return "With window_size NONE each record is the total over the whole requested range"
+        if self._config.current_period:
+            # Metronome picks the range: there is no date to resume from.
+            return "With current_period each sync reads each customer's current billing period, whose range Metronome picks"
+        return None
 
     def get_json_schema(self) -> Mapping[str, Any]:
         # Built once: the CDK asks for the schema with every record.
         if self._json_schema is None:
             schema = dict(super().get_json_schema())
-            if self._config.window_size == "NONE":
-                schema["description"] += (
-                    " With window_size NONE each record is the total over the whole requested range, so"
-                    " this stream is offered in full refresh only: incremental syncs would write overlapping totals."
-                )
+            reason = self._full_refresh_only_because()
+            if reason:
+                schema["description"] += f" {reason}, so this stream is offered in full refresh only."
             self._json_schema = schema
         return self._json_schema
+
+    def dates_to_read(self, partition: StreamSlice) -> Optional[Mapping[str, str]]:
+        # With current_period Metronome picks the range, and rejects dates.
+        return {} if self._config.current_period else super().dates_to_read(partition)
 
     def path(self, **kwargs: Any) -> str:
         return "usage/groups"
@@ -310,7 +328,7 @@ class UsageWithGroups(PartitionedIncrementalStream):
                 yield StreamSlice(
                     partition={"customer_id": customer_id, "billable_metric_id": metric.id},
                     cursor_slice={},
-                    extra_fields={"billable_metric_name": metric.name, "group_by": self._directory.group_by_for(metric)},
+                    extra_fields={"billable_metric_name": metric.name, "grouping": self._directory.grouping_for(metric)},
                 )
 
     def request_body_json(
@@ -323,11 +341,14 @@ class UsageWithGroups(PartitionedIncrementalStream):
             "customer_id": stream_slice["customer_id"],
             "billable_metric_id": stream_slice["billable_metric_id"],
             "window_size": self._config.window_size,
-            "starting_on": stream_slice["starting_on"],
-            "ending_before": stream_slice["ending_before"],
+            **stream_slice.extra_fields["grouping"],
         }
-        if stream_slice.extra_fields["group_by"]:
-            body["group_by"] = stream_slice.extra_fields["group_by"]
+        if self._config.current_period:
+            # Metronome rejects dates together with current_period.
+            body["current_period"] = True
+        else:
+            body["starting_on"] = stream_slice["starting_on"]
+            body["ending_before"] = stream_slice["ending_before"]
         return body
 
     def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -337,35 +358,52 @@ class UsageWithGroups(PartitionedIncrementalStream):
         item["billable_metric_id"] = stream_slice["billable_metric_id"]
         item["billable_metric_name"] = stream_slice.extra_fields["billable_metric_name"]
         item["window_size"] = self._config.window_size
-        item["group_id"] = group_id(item.get("group_key"), item.get("group_value"))
+        item["group_id"] = group_id(item)
         return item
+
+
+def group_id(item: Mapping[str, Any]) -> str:
+    """A non-null, unambiguous stand-in for the group in the primary key: the group as compact JSON
+    with sorted keys, `{}` for ungrouped usage and `{"region":null}` for events without the key.
+    Items grouped the newer way carry the whole (maybe compound) group as `group`."""
+    group = item.get("group")
+    if isinstance(group, Mapping):
+        return _compact_json(tuple(sorted(group.items())))
+    if item.get("group_key") is None:
+        return "{}"
+    return _compact_json(((item["group_key"], item.get("group_value")),))
 
 
 # Few distinct groups, many records each.
 @lru_cache(maxsize=4096)
-def group_id(group_key: Optional[str], group_value: Optional[str]) -> str:
-    """A non-null, unambiguous stand-in for the group in the primary key: the group as a compact
-    JSON object, `{}` for ungrouped usage and `{"region":null}` for events without the key."""
-    if group_key is None:
-        return "{}"
-    return json.dumps({group_key: group_value}, separators=(",", ":"), ensure_ascii=False)
+def _compact_json(pairs: Tuple[Tuple[str, Optional[str]], ...]) -> str:
+    return json.dumps(dict(pairs), separators=(",", ":"), ensure_ascii=False)
 
 
-class CustomerCosts(PartitionedIncrementalStream):
+class CostsStream(PartitionedIncrementalStream, ABC):
     """https://docs.metronome.com/api-reference/customers/get-costs
 
-    Daily pending costs per customer, by credit type and line item. One partition per customer.
+    Daily pending costs per customer, by credit type and line item: one partition per customer.
+    Two streams read these pages; with both in a sync, each page is requested once (cost_pages.py).
     """
 
-    primary_key = ["customer_id", "start_timestamp"]
     cursor_name = "end_timestamp"
     partition_fields = ("customer_id",)
     partition_description = "one per customer"
 
+    def __init__(self, config: MetronomeConfig, directory: "Directory", budget: SyncBudget, shared_pages: Optional[SharedCostPages] = None):
+        super().__init__(config, directory, budget)
+        self._shared_pages = shared_pages
+        self._keeps_pages = False
+
+    @abstractmethod
+    def records_of_day(self, day: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        """The stream's records for one day of costs as Metronome answers it."""
+
     def path(self, *, stream_slice: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> str:
         return f"customers/{stream_slice['customer_id']}/costs"
 
-    def partitions(self) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[StreamSlice]:
         for customer_id in self._directory.customer_ids():
             yield StreamSlice(partition={"customer_id": customer_id}, cursor_slice={})
 
@@ -375,9 +413,81 @@ class CustomerCosts(PartitionedIncrementalStream):
         params["ending_before"] = stream_slice["ending_before"]
         return params
 
-    def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
-        item["start_timestamp"] = canonical_timestamp(item["start_timestamp"])
-        item["end_timestamp"] = canonical_timestamp(item["end_timestamp"])
-        item["customer_id"] = stream_slice["customer_id"]
-        return item
+    def stream_slices(self, **kwargs: Any) -> Iterable[Optional[Mapping[str, Any]]]:
+        self._keeps_pages = self._shared_pages is not None and self._shared_pages.records_for(self.name)
+        yield from super().stream_slices(**kwargs)
 
+    def parse_response(self, response: requests.Response, *, stream_state: Mapping[str, Any], stream_slice: Optional[Mapping[str, Any]] = None, next_page_token: Optional[Mapping[str, Any]] = None) -> Iterable[Mapping[str, Any]]:
+        if not response.ok:
+            # Only the 4xx answers the error handler hands back (IGNORE) get here.
+            raise PartitionSkipped(metronome_error(response))
+        days = read_page(response)["data"]
+        if self._keeps_pages:
+            self._shared_pages.keep(_page_key(stream_slice), days)
+        for day in days:
+            yield from self.records_of_day(day, stream_slice)
+
+    def _read_partition(self, stream_slice: Mapping[str, Any], **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
+        key = _page_key(stream_slice)
+        pages = self._shared_pages.replay(key) if self._shared_pages else None
+        if pages is not None:
+            for days in pages:
+                for day in days:
+                    yield from self.records_of_day(day, stream_slice)
+            return
+        try:
+            yield from super()._read_partition(stream_slice, **read_arguments)
+        except BaseException:
+            if self._keeps_pages:
+                self._shared_pages.abandon(key)
+            raise
+        if self._keeps_pages:
+            self._shared_pages.complete(key)
+
+
+def _page_key(stream_slice: Mapping[str, Any]) -> PageKey:
+    return stream_slice["customer_id"], stream_slice["starting_on"], stream_slice["ending_before"]
+
+
+class CustomerCosts(CostsStream):
+    """One record per customer and day, with Metronome's map of credit types."""
+
+    primary_key = ["customer_id", "start_timestamp"]
+
+    def records_of_day(self, day: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        day["start_timestamp"] = canonical_timestamp(day["start_timestamp"])
+        day["end_timestamp"] = canonical_timestamp(day["end_timestamp"])
+        day["customer_id"] = stream_slice["customer_id"]
+        yield day
+
+
+class CustomerCostLineItems(CostsStream):
+    """One record per customer × day × credit type × line item: the costs map flattened for SQL."""
+
+    # group_key and group_value are null for line items without a group, and destinations cannot
+    # deduplicate on null keys: line_item_id stands in for the line item (see line_item_id).
+    primary_key = ["customer_id", "start_timestamp", "credit_type_id", "line_item_id"]
+
+    def records_of_day(self, day: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        start_timestamp = canonical_timestamp(day["start_timestamp"])
+        end_timestamp = canonical_timestamp(day["end_timestamp"])
+        for credit_type_id, credit_type in (day.get("credit_types") or {}).items():
+            for line_item in credit_type.get("line_item_breakdown") or []:
+                yield {
+                    "customer_id": stream_slice["customer_id"],
+                    "start_timestamp": start_timestamp,
+                    "end_timestamp": end_timestamp,
+                    "credit_type_id": credit_type_id,
+                    "credit_type_name": credit_type.get("name"),
+                    "line_item_name": line_item.get("name"),
+                    "group_key": line_item.get("group_key"),
+                    "group_value": line_item.get("group_value"),
+                    "cost": line_item.get("cost"),
+                    "line_item_id": line_item_id(line_item),
+                }
+
+
+def line_item_id(line_item: Mapping[str, Any]) -> str:
+    """A non-null, unambiguous stand-in for the line item in the primary key: its name, group key
+    and group value as a compact JSON array, such as `["API calls","region","US-East"]`."""
+    return json.dumps([line_item.get("name"), line_item.get("group_key"), line_item.get("group_value")], separators=(",", ":"), ensure_ascii=False)

@@ -37,10 +37,12 @@ def error(status: int, message: str, headers: Optional[Mapping[str, str]] = None
     return HttpResponse(json.dumps({"message": message}), status, headers or {})
 
 
-def customers_request(limit: int = 100, next_page: Optional[str] = None, only_archived: bool = False) -> HttpRequest:
-    params: Dict[str, str] = {"limit": str(limit)}
+def customers_request(limit: int = 100, next_page: Optional[str] = None, only_archived: bool = False, customer_ids: Optional[List[str]] = None) -> HttpRequest:
+    params: Dict[str, Any] = {"limit": str(limit)}
     if only_archived:
         params["only_archived"] = "true"
+    if customer_ids:
+        params["customer_ids"] = customer_ids
     if next_page:
         params["next_page"] = next_page
     return HttpRequest(f"{BASE}/customers", query_params=params, headers={"Authorization": f"Bearer {TOKEN}"})
@@ -73,14 +75,14 @@ def usage_request(
     group_by: Optional[Mapping[str, Any]] = None,
     limit: int = 100,
     next_page: Optional[str] = None,
+    current_period: bool = False,
+    **newer_grouping: Any,
 ) -> HttpRequest:
-    body: Dict[str, Any] = {
-        "customer_id": customer_id,
-        "billable_metric_id": metric_id,
-        "window_size": window_size,
-        "starting_on": starting_on,
-        "ending_before": ending_before,
-    }
+    body: Dict[str, Any] = {"customer_id": customer_id, "billable_metric_id": metric_id, "window_size": window_size, **newer_grouping}
+    if current_period:
+        body["current_period"] = True
+    else:
+        body.update(starting_on=starting_on, ending_before=ending_before)
     if group_by is not None:
         body["group_by"] = group_by
     params = {"limit": str(limit), **({"next_page": next_page} if next_page else {})}

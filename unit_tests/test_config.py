@@ -70,7 +70,7 @@ def test_given_minimal_config_when_parse_config_then_documented_defaults_apply()
     assert settings.customer_ids == () and settings.billable_metric_ids == ()
     assert settings.include_archived_customers is False
     assert settings.window_size == "DAY"
-    assert settings.group_by is None
+    assert settings.grouping is None
     assert settings.lookback == timedelta(days=7)
     assert settings.page_size == 100
     assert settings.base_url == "https://api.metronome.com"
@@ -90,5 +90,5 @@ def test_given_https_or_local_http_base_url_when_parse_config_then_accepted_with
 def test_given_group_by_with_values_when_parse_config_then_request_form_carries_them():
     settings = parse_config(config(group_by={"key": "region", "values": ["US-East", "EU"]}))
 
-    assert settings.group_by.as_request() == {"key": "region", "values": ["US-East", "EU"]}
-    assert parse_config(config(group_by={"key": "region", "values": []})).group_by.as_request() == {"key": "region"}
+    assert settings.grouping.as_request() == {"group_by": {"key": "region", "values": ["US-East", "EU"]}}
+    assert parse_config(config(group_by={"key": "region", "values": []})).grouping.as_request() == {"group_by": {"key": "region"}}

@@ -1,0 +1,56 @@
+"""customers and billable_metrics: the lists the connector reads anyway to find its partitions,
+emitted as streams for analysts to join on. They come from the sync's directory, so a list is
+requested once per sync however many streams need it."""
+
+from abc import ABC
+from typing import Any, Iterable, List, Mapping, Optional
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.streams import Stream
+
+from source_metronome.directory import Directory
+
+
+class DirectoryStream(Stream, ABC):
+    def __init__(self, directory: Directory):
+        self._directory = directory
+
+
+class Customers(DirectoryStream):
+    """https://docs.metronome.com/api-reference/customers/list-customers
+
+    The customers the sync reads: the configured ones, else every active customer (and the
+    archived ones with include_archived_customers).
+    """
+
+    primary_key = "id"
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        yield from self._directory.customers()
+
+
+class BillableMetrics(DirectoryStream):
+    """https://docs.metronome.com/api-reference/billable-metrics/list-billable-metrics
+
+    One record per customer × billable metric, as each customer's listing shows it: the group keys
+    and names usage was read with. All of a customer's metrics, even with billable_metric_ids set.
+    """
+
+    primary_key = ["customer_id", "id"]
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        for customer_id, items in self._directory.billable_metric_items_by_customer():
+            for item in items:
+                yield {**item, "customer_id": customer_id}
