@@ -2,7 +2,7 @@
 emitted as streams for analysts to join on. They come from the sync's directory, so a list is
 requested once per sync however many streams need it."""
 
-from abc import ABC
+from abc import ABC, abstractmethod
 from typing import Any, Iterable, List, Mapping, Optional
 
 from airbyte_cdk.models import SyncMode
@@ -15,6 +15,19 @@ class DirectoryStream(Stream, ABC):
     def __init__(self, directory: Directory):
         self._directory = directory
 
+    @abstractmethod
+    def records(self) -> Iterable[Mapping[str, Any]]:
+        """The stream's records, from the directory's lists."""
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        return self.records()
+
 
 class Customers(DirectoryStream):
     """https://docs.metronome.com/api-reference/customers/list-customers
@@ -25,14 +38,8 @@ class Customers(DirectoryStream):
 
     primary_key = "id"
 
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Optional[List[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        yield from self._directory.customers()
+    def records(self) -> Iterable[Mapping[str, Any]]:
+        return self._directory.customers()
 
 
 class BillableMetrics(DirectoryStream):
@@ -44,13 +51,7 @@ class BillableMetrics(DirectoryStream):
 
     primary_key = ["customer_id", "id"]
 
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Optional[List[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
+    def records(self) -> Iterable[Mapping[str, Any]]:
         for customer_id, items in self._directory.billable_metric_items_by_customer():
             for item in items:
                 yield {**item, "customer_id": customer_id}

@@ -4,12 +4,13 @@ Shared by the server and the ground truth, so both agree on every window and val
 """
 
 import bisect
+import functools
 import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from integration_tests.fake_metronome.dataset import UNIQUE, BillableMetric, Dataset
 from integration_tests.fake_metronome.events import Batch, batches
@@ -64,6 +65,25 @@ _memo: "OrderedDict[Tuple[Any, ...], List[UsageWindow]]" = OrderedDict()
 _memo_lock = threading.Lock()
 
 
+def _memoised(compute: Callable[..., List[UsageWindow]]) -> Callable[..., List[UsageWindow]]:
+    @functools.wraps(compute)
+    def memoised(dataset: Dataset, *request: Any) -> List[UsageWindow]:
+        key = (dataset.options, dataset.now, dataset.revisions, *request)
+        with _memo_lock:
+            if key in _memo:
+                _memo.move_to_end(key)
+                return _memo[key]
+        windows = compute(dataset, *request)
+        with _memo_lock:
+            _memo[key] = windows
+            if len(_memo) > _MEMO_SIZE:
+                _memo.popitem(last=False)
+        return windows
+
+    return memoised
+
+
+@_memoised
 def usage_windows(
     dataset: Dataset,
     customer_id: str,
@@ -75,28 +95,7 @@ def usage_windows(
 ) -> List[UsageWindow]:
     """One window per day or hour of the range that starts before now (NONE: the range itself),
     times each group; grouped windows come group by group, each in time order."""
-    key = (dataset.options, dataset.now, dataset.revisions, customer_id, metric, window_size.upper(), starting_on, ending_before, grouping)
-    with _memo_lock:
-        if key in _memo:
-            _memo.move_to_end(key)
-            return _memo[key]
-    windows = _compute_usage_windows(dataset, customer_id, metric, window_size.upper(), starting_on, ending_before, grouping)
-    with _memo_lock:
-        _memo[key] = windows
-        if len(_memo) > _MEMO_SIZE:
-            _memo.popitem(last=False)
-    return windows
-
-
-def _compute_usage_windows(
-    dataset: Dataset,
-    customer_id: str,
-    metric: BillableMetric,
-    window_size: str,
-    starting_on: datetime,
-    ending_before: datetime,
-    grouping: Optional[Grouping],
-) -> List[UsageWindow]:
+    window_size = window_size.upper()
     if window_size == "NONE":
         bounds = [(starting_on, ending_before)]
     else:
