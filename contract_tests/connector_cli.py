@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 CONSOLE_SCRIPT = Path(sys.executable).parent / "source-metronome"
 # The connector's clock, frozen so every run asks for the same days.
 NOW = "2024-01-10T12:00:00+00:00"
-CURSOR_FIELDS = {"usage_with_groups": ["ending_before"], "customer_costs": ["end_timestamp"]}
+CURSOR_FIELDS = {"usage_with_groups": ["ending_before"], "customer_costs": ["end_timestamp"], "customer_cost_line_items": ["end_timestamp"]}
 RUN_TIMEOUT_SECONDS = 60
 
 

@@ -17,6 +17,8 @@ BILLABLE_METRICS = "GET /v1/customers/{customer_id}/billable-metrics"
 USAGE = "POST /v1/usage/groups"
 COSTS = "GET /v1/customers/{customer_id}/costs"
 STREAMS = ("usage_with_groups", "customer_costs")
+# Issue 8's streams, read in test_new_streams_against_spec.py.
+NEW_STREAMS = ("customers", "billable_metrics", "customer_cost_line_items")
 # Enough pages to send at least two follow-up requests on every listing.
 PAGES_PER_LISTING = 3
 
@@ -53,12 +55,12 @@ def test_given_a_valid_config_when_checking_the_connection_then_its_one_request_
     assert [exchange.describe() for exchange in proxy.exchanges] == ["GET /v1/customers?limit=1 -> 200"]
 
 
-def test_given_a_valid_config_when_discovering_then_both_streams_are_listed_and_no_request_breaks_the_spec(proxy, tmp_path):
+def test_given_a_valid_config_when_discovering_then_every_stream_is_listed_and_no_request_breaks_the_spec(proxy, tmp_path):
     run = run_connector("discover", config(proxy), tmp_path)
 
     assert_every_request_kept_to_the_spec(proxy, run)
     [catalog] = run.of_type("CATALOG")
-    assert sorted(stream["name"] for stream in catalog["catalog"]["streams"]) == sorted(STREAMS)
+    assert sorted(stream["name"] for stream in catalog["catalog"]["streams"]) == sorted(STREAMS + NEW_STREAMS)
 
 
 @pytest.mark.parametrize("window_size", ["HOUR", "DAY", "NONE"])
