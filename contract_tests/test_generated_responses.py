@@ -23,7 +23,8 @@ def test_given_generated_responses_when_reading_then_every_item_served_becomes_o
     proxy = open_proxy(
         prism_servers.generated(seed), PAGES_PER_LISTING, omit_optional_fields=omit_optional_fields, max_pages_by_operation=SINGLE_PAGE_PARENTS
     )
-    config = {"api_token": "contract-test-token", "start_date": "2024-01-01", "window_size": window_size, "base_url": proxy.url}
+    # Far above Metronome's pace: these tests judge requests and records, not pacing.
+    config = {"api_token": "contract-test-token", "start_date": "2024-01-01", "window_size": window_size, "base_url": proxy.url, "requests_per_second": 1000}
 
     run = run_connector("read", config, tmp_path, configured_catalog(*ITEMS_BY_STREAM))
 

@@ -29,7 +29,8 @@ def proxy(prism_servers, open_proxy):
 
 
 def config(proxy, **overrides):
-    return {"api_token": "contract-test-token", "start_date": "2024-01-01", "base_url": proxy.url, **overrides}
+    # Far above Metronome's pace: these tests judge requests, not pacing.
+    return {"api_token": "contract-test-token", "start_date": "2024-01-01", "base_url": proxy.url, "requests_per_second": 1000, **overrides}
 
 
 def read(proxy, tmp_path, sync_mode="full_refresh", state=None, **overrides):
