@@ -48,6 +48,7 @@ class Directory:
         self._customer_ids: Optional[List[str]] = None
         self._metric_items: Dict[str, List[Mapping[str, Any]]] = {}
         self._metrics: Dict[str, List[BillableMetric]] = {}
+        self._interned: Dict[BillableMetric, BillableMetric] = {}
         self._ungrouped_logged: Set[str] = set()
         # One stream for every customer's listing, shared by the worker threads: one connection pool.
         self._metric_lister = BillableMetricList(config, budget=budget)
@@ -88,8 +89,10 @@ class Directory:
         if configured and not self._config.grouping:
             return [BillableMetric(id=metric_id) for metric_id in configured]
         if customer_id not in self._metrics:
-            # Keyed by id: a metric repeated across pages is still one partition, read once.
-            by_id = {metric.id: metric for metric in map(BillableMetric.from_api, self.billable_metric_items(customer_id))}
+            # Keyed by id: a metric repeated across pages is still one partition, read once. The same
+            # metric on many customers' plans is kept once.
+            metrics = (self._interned.setdefault(metric, metric) for metric in map(BillableMetric.from_api, self.billable_metric_items(customer_id)))
+            by_id = {metric.id: metric for metric in metrics}
             if configured:
                 self._metrics[customer_id] = [by_id.get(metric_id, BillableMetric(id=metric_id)) for metric_id in configured]
             else:

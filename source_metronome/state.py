@@ -37,6 +37,7 @@ class PartitionCursors(Cursor):
         self._now = now
         self._logger = logger
         self._cursors: Dict[PartitionKey, datetime] = {}
+        self._partition_dicts: Dict[PartitionKey, Mapping[str, str]] = {}
         self._checkpoint_every = 1
         self._advanced_since_checkpoint = 0
         self._stream_done = False
@@ -84,15 +85,23 @@ class PartitionCursors(Cursor):
         return {self._cursor_field: format_timestamp(cursor)} if cursor else None
 
     def to_state(self) -> MutableMapping[str, Any]:
+        # Built again at every checkpoint: each partition's dict is made once, and partitions with
+        # the same cursor (most of them) share one cursor dict.
+        cursors: Dict[datetime, Mapping[str, str]] = {}
         return {
             "states": [
                 {
-                    "partition": dict(zip(self._partition_fields, key)),
-                    "cursor": {self._cursor_field: format_timestamp(cursor)},
+                    "partition": self._partition_dict(key),
+                    "cursor": cursors.setdefault(cursor, {self._cursor_field: format_timestamp(cursor)}),
                 }
                 for key, cursor in self._cursors.items()
             ]
         }
+
+    def _partition_dict(self, key: PartitionKey) -> Mapping[str, str]:
+        if key not in self._partition_dicts:
+            self._partition_dicts[key] = dict(zip(self._partition_fields, key))
+        return self._partition_dicts[key]
 
     def set_initial_state(self, stream_state: Optional[Mapping[str, Any]]) -> None:
         self._cursors = {}

@@ -6,7 +6,7 @@ Reference: https://docs.metronome.com/api-reference
 import json
 from abc import ABC, abstractmethod
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
 import requests
 from airbyte_cdk.models import FailureType, SyncMode
@@ -210,20 +210,18 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         self._progress = StreamProgress(self.name, self._budget, self.logger)
         self._incremental = sync_mode == SyncMode.incremental and self.supports_incremental
-        slices = []
-        for partition in self.partitions():
-            dates = self.dates_to_read(partition)
-            if dates is not None:
-                slices.append(StreamSlice(partition=partition.partition, cursor_slice=dates, extra_fields=partition.extra_fields))
-        self._progress.planned(len(slices), self.partition_description)
-        self._cursors.plan(len(slices))
+        # Counted first, then made one at a time as the workers get to them: a list of every
+        # partition's slice would grow memory with the account.
+        planned = sum(1 for _ in self._slices())
+        self._progress.planned(planned, self.partition_description)
+        self._cursors.plan(planned)
         self._read_ahead = ReadAhead(
             partial(self._read_partition, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state),
             key=self._cursors.key,
             workers=self._config.max_concurrency,
             batch_size=self.page_size,
         )
-        yield from self._read_ahead.schedule(slices)
+        yield from self._read_ahead.schedule(self._slices())
         # The CDK asks for the next slice only once the last one is read: the stream is done.
         self._cursors.stream_done()
         self._progress.finished()
@@ -231,6 +229,13 @@ class PartitionedIncrementalStream(MetronomeStream, ABC):
             self.logger.warning(
                 f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused or cut short; their state did not move: " + "; ".join(self._skipped)
             )
+
+    def _slices(self) -> Iterator[StreamSlice]:
+        """Each partition with the dates it reads, skipping those with nothing left to read."""
+        for partition in self.partitions():
+            dates = self.dates_to_read(partition)
+            if dates is not None:
+                yield StreamSlice(partition=partition.partition, cursor_slice=dates, extra_fields=partition.extra_fields)
 
     def dates_to_read(self, partition: StreamSlice) -> Optional[Mapping[str, str]]:
         """The partition's range, from its cursor in an incremental sync; None if nothing is left to read."""
