@@ -65,8 +65,8 @@ class Directory:
         """The customers the sync reads, as Metronome lists them: listed once per sync."""
         if self._customers is None:
             customers = self._list_customers()
-            # Ids are all the partitions need; the items are kept only for the customers stream.
-            self._customer_ids = self._customer_ids or [customer["id"] for customer in customers]
+            # Ids are all the partitions need (customer_ids keeps them); the items are kept only for
+            # the customers stream.
             if not self._keep_records:
                 return customers
             self._customers = customers

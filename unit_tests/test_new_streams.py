@@ -7,6 +7,7 @@ from source_metronome import SourceMetronome
 from unit_tests.builders import (
     CUSTOMER,
     METRIC,
+    OTHER_CUSTOMER,
     OTHER_METRIC,
     catalog,
     config,
@@ -109,6 +110,21 @@ def test_given_configured_customers_when_customers_stream_read_then_they_are_lis
     output = read(SourceMetronome(), config(customer_ids=[CUSTOMER]), catalog("customers", sync_mode=SyncMode.full_refresh))
 
     assert [record["archived_at"] for record in _records(output, "customers")] == ["2024-02-01T00:00:00+00:00"]
+
+
+@HttpMocker()
+def test_given_configured_customers_when_the_customers_stream_reads_first_then_costs_still_read_every_configured_customer(http_mocker: HttpMocker = None):
+    both = [CUSTOMER, OTHER_CUSTOMER]
+    # Metronome lists only one of them (the other is unknown to it): costs are still asked for both.
+    http_mocker.get(customers_request(customer_ids=both), page([customer()]))
+    http_mocker.get(customers_request(only_archived=True, customer_ids=both), page([]))
+    http_mocker.get(costs_request(), page([cost_item(1)]))
+    http_mocker.get(costs_request(OTHER_CUSTOMER), page([cost_item(1)]))
+
+    output = read(SourceMetronome(), config(customer_ids=both), _catalog(customers=SyncMode.full_refresh, customer_costs=SyncMode.incremental))
+
+    assert [record["id"] for record in _records(output, "customers")] == [CUSTOMER]
+    assert sorted(record["customer_id"] for record in _records(output, COSTS)) == sorted(both)
 
 
 @HttpMocker()
