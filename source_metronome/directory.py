@@ -48,6 +48,8 @@ class Directory:
         self._customer_ids: Optional[List[str]] = None
         self._metric_items: Dict[str, List[Mapping[str, Any]]] = {}
         self._metrics: Dict[str, List[BillableMetric]] = {}
+        # Asked for twice per usage stream: once to count its partitions, once to read them.
+        self._metrics_by_customer: Optional[List[Tuple[str, List[BillableMetric]]]] = None
         self._interned: Dict[BillableMetric, BillableMetric] = {}
         self._ungrouped_logged: Set[str] = set()
         # One stream for every customer's listing, shared by the worker threads: one connection pool.
@@ -74,9 +76,11 @@ class Directory:
 
     def billable_metrics_by_customer(self) -> List[Tuple[str, List[BillableMetric]]]:
         """Every customer with its billable metrics; the listings run max_concurrency at a time."""
-        customer_ids = self.customer_ids()
-        metrics = map_in_order(self.billable_metrics, customer_ids, workers=self._config.max_concurrency)
-        return list(zip(customer_ids, metrics))
+        if self._metrics_by_customer is None:
+            customer_ids = self.customer_ids()
+            metrics = map_in_order(self.billable_metrics, customer_ids, workers=self._config.max_concurrency)
+            self._metrics_by_customer = list(zip(customer_ids, metrics))
+        return self._metrics_by_customer
 
     def billable_metric_items_by_customer(self) -> List[Tuple[str, List[Mapping[str, Any]]]]:
         customer_ids = self.customer_ids()

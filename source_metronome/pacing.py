@@ -11,7 +11,7 @@ import threading
 import time
 import weakref
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import requests
 from airbyte_cdk.sources.streams.call_rate import AbstractCallRatePolicy, APIBudget, CallRateLimitHit
@@ -95,6 +95,11 @@ class SyncBudget(APIBudget):
                 self.retries += 1
             else:
                 self._sent.add(request)
+
+    def counts(self) -> Tuple[int, int, int]:
+        """Requests, retries and 429s so far."""
+        with self._count_lock:
+            return self.requests, self.retries, self.rate_limited
 
     def update_from_response(self, request: Any, response: Any) -> None:
         if not isinstance(response, requests.Response) or response.status_code != 429:

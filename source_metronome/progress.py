@@ -22,7 +22,7 @@ class StreamProgress:
         self._clock = clock
         self._started = clock()
         self._last_logged = self._started
-        self._requests_before = (budget.requests, budget.retries, budget.rate_limited)
+        self._counts_before = budget.counts()
         self.done = 0
         self.skipped = 0
         self.records = 0
@@ -45,9 +45,7 @@ class StreamProgress:
         self._logger.info(f"{self._stream}: done: {self.done:,} partitions read{skipped}, {self._counts()}.")
 
     def _counts(self) -> str:
-        requests, retries, rate_limited = (
-            now - before for now, before in zip((self._budget.requests, self._budget.retries, self._budget.rate_limited), self._requests_before)
-        )
+        requests, retries, rate_limited = (now - before for now, before in zip(self._budget.counts(), self._counts_before))
         return (
             f"{self.records:,} records, {requests:,} requests ({retries:,} retries, {rate_limited:,} rate-limited)"
             f" in {self._clock() - self._started:,.1f} s"

@@ -100,8 +100,12 @@ class MetronomeStream(HttpStream, ABC):
         if not response.ok:
             # Only the 4xx answers the error handler hands back (IGNORE) get here.
             raise PartitionSkipped(metronome_error(response))
-        for item in read_page(response)["data"]:
-            yield self.shape_record(item, stream_slice or {})
+        yield from self.records_of_page(read_page(response)["data"], stream_slice or {})
+
+    def records_of_page(self, items: List[MutableMapping[str, Any]], stream_slice: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        """The stream's records from one page's items."""
+        for item in items:
+            yield self.shape_record(item, stream_slice)
 
     def shape_record(self, item: MutableMapping[str, Any], stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         return item
@@ -327,7 +331,7 @@ class UsageWithGroups(PartitionedIncrementalStream):
     def path(self, **kwargs: Any) -> str:
         return "usage/groups"
 
-    def partitions(self) -> Iterable[Mapping[str, Any]]:
+    def partitions(self) -> Iterable[StreamSlice]:
         for customer_id, metrics in self._directory.billable_metrics_by_customer():
             for metric in metrics:
                 yield StreamSlice(
@@ -422,11 +426,7 @@ class CostsStream(PartitionedIncrementalStream, ABC):
         self._keeps_pages = self._shared_pages is not None and self._shared_pages.records_for(self.name)
         yield from super().stream_slices(**kwargs)
 
-    def parse_response(self, response: requests.Response, *, stream_state: Mapping[str, Any], stream_slice: Optional[Mapping[str, Any]] = None, next_page_token: Optional[Mapping[str, Any]] = None) -> Iterable[Mapping[str, Any]]:
-        if not response.ok:
-            # Only the 4xx answers the error handler hands back (IGNORE) get here.
-            raise PartitionSkipped(metronome_error(response))
-        days = read_page(response)["data"]
+    def records_of_page(self, days: List[MutableMapping[str, Any]], stream_slice: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         if self._keeps_pages:
             self._shared_pages.keep(_page_key(stream_slice), days)
         for day in days:
