@@ -6,12 +6,11 @@ MAIN_REQUIREMENTS = [
     "pendulum>=3.0,<4",
     "jsonschema>=4.17",
     "orjson>=3.9",
+    "PyYAML>=6.0.1",
 ]
 
 TEST_REQUIREMENTS = [
     "pytest>=8",
-    "requests-mock>=1.12",
-    "freezegun>=1.5",
 ]
 
 setup(

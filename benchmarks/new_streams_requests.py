@@ -1,4 +1,4 @@
-"""What issue 8's streams cost in requests: demo syncs of a modest fake account with the two
+"""Requests per endpoint for the directory streams: demo syncs of a modest fake account with the two
 original streams, then with all five (customers, billable_metrics and customer_cost_line_items
 added), and each stream alone, counting the requests per endpoint (method + path template).
 

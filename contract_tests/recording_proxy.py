@@ -3,7 +3,7 @@ it, and lets pages go on: Prism's examples end after one page and its generated 
 never end, so the proxy sets `next_page` itself, up to a cap of pages per listing.
 
 Its tokens name the page they lead to and a digest of the request that earned them, so a
-follow-up request is checked to repeat every other parameter and the body unchanged (NOTES.md,
+follow-up request is checked to repeat every other parameter and the body unchanged (Metronome's API reference,
 Pagination), a thing Prism cannot see.
 """
 

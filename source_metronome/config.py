@@ -1,32 +1,38 @@
 """The connector's settings, validated whole before any request is made.
 
-Every rule here fails with one sentence that names the key and says how to fix it, raised as an
-Airbyte config_error. The spec's JSON schema carries the same limits for Airbyte's form, but the
-CDK's own schema check words its errors without the key, so this module is the one gate.
+Per-field limits (enum, minimum, maximum, pattern, default) live in spec.yaml, where Airbyte's form
+shows them; this module reads them from there and words their errors, one sentence that names the
+key and says how to fix it, raised as an Airbyte config_error (the CDK's own schema check names
+neither). Rules across fields, and what a schema cannot say (uuids, URLs, dates), are here.
+unit_tests/test_config.py walks the spec so that the two cannot drift apart.
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from importlib import resources
 from typing import Any, FrozenSet, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
+
+import yaml
 
 from source_metronome.errors import config_error
 from source_metronome.windows import ceil_to_midnight, floor_to_midnight, parse_moment
 
-WINDOW_SIZES = ("HOUR", "DAY", "NONE")
-DEFAULT_BASE_URL = "https://api.metronome.com"
-# Metronome's `limit` is 1..100 on every list endpoint; the largest page means the fewest requests.
-MAX_PAGE_SIZE = 100
-DEFAULT_LOOKBACK_DAYS = 7
-# Metronome's default tier is about 8 requests a second, shared by everything on the account
-# (NOTES.md): 6 leaves a quarter of it to the user's other integrations, so a sync meets no 429s.
-DEFAULT_REQUESTS_PER_SECOND = 6.0
-# Four requests in flight cover Metronome's 150-300 ms latency at the default pace with room to spare.
-DEFAULT_MAX_CONCURRENCY = 4
-MAX_CONCURRENCY = 32
 # Plain http would send the token in clear text; only a server on this machine may use it.
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+@lru_cache(maxsize=1)
+def spec_properties() -> Mapping[str, Mapping[str, Any]]:
+    """The settings' JSON schema properties, as spec.yaml declares them."""
+    spec = yaml.safe_load(resources.files("source_metronome").joinpath("spec.yaml").read_text())
+    return spec["connectionSpecification"]["properties"]
+
+
+def default(key: str) -> Any:
+    return spec_properties()[key].get("default")
 
 
 @dataclass(frozen=True)
@@ -85,9 +91,9 @@ class MetronomeConfig:
     lookback: timedelta
     page_size: int
     base_url: str
-    current_period: bool = False
-    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    current_period: bool
+    requests_per_second: float
+    max_concurrency: int
 
 
 def parse_config(raw: Mapping[str, Any]) -> MetronomeConfig:
@@ -100,16 +106,16 @@ def parse_config(raw: Mapping[str, Any]) -> MetronomeConfig:
         start_date=start_date,
         end_date=ceil_to_midnight(end_moment) if end_moment else None,
         customer_ids=_uuids(raw, "customer_ids"),
-        include_archived_customers=_boolean(raw, "include_archived_customers", default=False),
+        include_archived_customers=_boolean(raw, "include_archived_customers"),
         billable_metric_ids=_uuids(raw, "billable_metric_ids"),
         window_size=_window_size(raw),
         grouping=_grouping(raw),
-        lookback=timedelta(days=_integer(raw, "lookback_days", DEFAULT_LOOKBACK_DAYS, 0, None)),
-        page_size=_integer(raw, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        lookback=timedelta(days=_number(raw, "lookback_days")),
+        page_size=_number(raw, "page_size"),
         base_url=_base_url(raw),
-        current_period=_boolean(raw, "current_period", default=False),
-        requests_per_second=_requests_per_second(raw),
-        max_concurrency=_integer(raw, "max_concurrency", DEFAULT_MAX_CONCURRENCY, 1, MAX_CONCURRENCY),
+        current_period=_boolean(raw, "current_period"),
+        requests_per_second=float(_number(raw, "requests_per_second", hint="; keep it below your Metronome rate limit (about 8 by default)")),
+        max_concurrency=_number(raw, "max_concurrency"),
     )
 
 
@@ -155,39 +161,36 @@ def _uuids(raw: Mapping[str, Any], key: str) -> Tuple[str, ...]:
     return tuple(ids)
 
 
-def _boolean(raw: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = raw.get(key, default)
+def _boolean(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw.get(key)
     if value is None:
-        return default
+        return default(key)
     if not isinstance(value, bool):
         raise config_error(f"{key} must be true or false, not {value!r}.")
     return value
 
 
-def _integer(raw: Mapping[str, Any], key: str, default: int, minimum: int, maximum: Optional[int]) -> int:
+def _number(raw: Mapping[str, Any], key: str, hint: str = "") -> Union[int, float]:
+    """An integer or number setting, within the spec's minimum and maximum, else the spec's default."""
+    schema = spec_properties()[key]
     value = raw.get(key)
     if value is None:
-        return default
+        return schema["default"]
+    minimum, maximum = schema.get("minimum"), schema.get("maximum")
+    kind = int if schema["type"] == "integer" else (int, float)
     bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (maximum is not None and value > maximum):
-        raise config_error(f"{key} must be a whole number {bounds}, not {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, kind) or value < minimum or (maximum is not None and value > maximum):
+        what = "a whole number" if schema["type"] == "integer" else "a number"
+        raise config_error(f"{key} must be {what} {bounds}, not {value!r}{hint}.")
     return value
 
 
-def _requests_per_second(raw: Mapping[str, Any]) -> float:
-    value = raw.get("requests_per_second")
-    if value is None:
-        return DEFAULT_REQUESTS_PER_SECOND
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.1 <= value <= 1000:
-        raise config_error(f"requests_per_second must be a number from 0.1 to 1000, not {value!r}; keep it below your Metronome rate limit (about 8 by default).")
-    return float(value)
-
-
 def _window_size(raw: Mapping[str, Any]) -> str:
-    value = raw.get("window_size") or "DAY"
+    allowed = spec_properties()["window_size"]["enum"]
+    value = raw.get("window_size") or default("window_size")
     # Upper case only, as the spec's enum: one spelling per window keeps primary keys stable.
-    if value not in WINDOW_SIZES:
-        raise config_error(f"window_size must be HOUR, DAY or NONE (upper case), not {value!r}.")
+    if value not in allowed:
+        raise config_error(f"window_size must be {', '.join(allowed[:-1])} or {allowed[-1]} (upper case), not {value!r}.")
     return value
 
 
@@ -234,7 +237,7 @@ def _group_by(raw: Mapping[str, Any]) -> Optional[GroupBy]:
 
 
 def _base_url(raw: Mapping[str, Any]) -> str:
-    value = raw.get("base_url") or DEFAULT_BASE_URL
+    value = raw.get("base_url") or default("base_url")
     parts = urlsplit(value.strip()) if isinstance(value, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise config_error(f"base_url {value!r} is not a URL; use https://api.metronome.com or your proxy's https URL.")

@@ -2,7 +2,7 @@
 shared by every stream, unless the user named them in the config."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import SyncMode
@@ -11,11 +11,37 @@ from source_metronome.config import MetronomeConfig
 from source_metronome.errors import PartitionSkipped
 from source_metronome.pacing import SyncBudget
 from source_metronome.read_ahead import map_in_order
-from source_metronome.streams import BillableMetricList, CustomerList
+from source_metronome.streams.base import MetronomeStream
+from source_metronome.streams.endpoint import Endpoint
 
-
-# GET /v1/customers takes at most 100 customer_ids (NOTES.md, Parents).
+# The directory's own listings, read by the sync to find its partitions (the customers and
+# billable_metrics streams emit what they list).
+CUSTOMER_LISTING = Endpoint(
+    name="customers",
+    path="/v1/customers",
+    primary_key="id",
+    # Active customers by default; only archived ones with only_archived=true.
+    docs="https://docs.metronome.com/api-reference/customers/list-customers",
+)
+CUSTOMER_METRIC_LISTING = Endpoint(
+    name="billable_metrics",
+    path="/v1/customers/{customer_id}/billable-metrics",
+    primary_key=["customer_id", "id"],
+    docs="https://docs.metronome.com/api-reference/billable-metrics/list-billable-metrics",
+)
+# GET /v1/customers takes at most 100 customer_ids (its `customer_ids` parameter's maxItems).
 MAX_CUSTOMER_IDS_PER_REQUEST = 100
+
+
+def customer_listing(config: MetronomeConfig, *, only_archived: bool = False, customer_ids: Tuple[str, ...] = (), **kwargs: Any) -> MetronomeStream:
+    """GET /v1/customers, narrowed to some customers (customer_ids is an array query parameter,
+    form style, exploded: repeated) and to the archived ones."""
+    params: Dict[str, Any] = {}
+    if only_archived:
+        params["only_archived"] = "true"
+    if customer_ids:
+        params["customer_ids"] = list(customer_ids)
+    return MetronomeStream(replace(CUSTOMER_LISTING, params=params), config, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -53,7 +79,7 @@ class Directory:
         self._interned: Dict[BillableMetric, BillableMetric] = {}
         self._ungrouped_logged: Set[str] = set()
         # One stream for every customer's listing, shared by the worker threads: one connection pool.
-        self._metric_lister = BillableMetricList(config, budget=budget)
+        self._metric_lister = MetronomeStream(CUSTOMER_METRIC_LISTING, config, budget=budget)
 
     def customer_ids(self) -> List[str]:
         if self._customer_ids is None:
@@ -137,9 +163,9 @@ class Directory:
         # only_archived=true returns only archived customers, so both lists are needed. Configured
         # customers may be archived ones: both lists are asked for them, filtered to their ids.
         archived_too = self._config.include_archived_customers or bool(self._config.customer_ids)
-        listings = [CustomerList(self._config, budget=self._budget, customer_ids=chunk) for chunk in self._id_chunks()]
+        listings = [customer_listing(self._config, budget=self._budget, customer_ids=chunk) for chunk in self._id_chunks()]
         if archived_too:
-            listings += [CustomerList(self._config, budget=self._budget, customer_ids=chunk, only_archived=True) for chunk in self._id_chunks()]
+            listings += [customer_listing(self._config, budget=self._budget, customer_ids=chunk, only_archived=True) for chunk in self._id_chunks()]
         customers = [customer for listing in listings for customer in self._read(listing, {})]
         return list({customer["id"]: customer for customer in customers}.values())
 

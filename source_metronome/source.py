@@ -1,6 +1,7 @@
-"""The Airbyte source: spec (spec.yaml), check, and the streams a sync reads."""
+"""The Airbyte source: spec (spec.yaml), check, and the streams a sync reads (endpoints.py)."""
 
 import logging
+from collections import Counter
 from typing import Any, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, SyncMode
@@ -10,15 +11,17 @@ from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_metronome.config import parse_config
-from source_metronome.cost_pages import SharedCostPages
-from source_metronome.dimensions import BillableMetrics, Customers
-from source_metronome.directory import Directory
+from source_metronome.directory import Directory, customer_listing
+from source_metronome.endpoints import STREAMS
 from source_metronome.errors import config_error
 from source_metronome.pacing import SyncBudget
-from source_metronome.streams import CustomerCostLineItems, CustomerCosts, CustomerList, UsageWithGroups
+from source_metronome.shared_pages import SharedPages
+from source_metronome.sync_context import SyncContext
 
 # A user waiting on "Test connection" wants an answer in seconds, not after a full retry budget.
 CHECK_RETRIES = 1
+# Streams emitted from the directory's lists: the directory keeps the listed items only for them.
+LISTED_STREAMS = {"customers", "billable_metrics"}
 
 
 class SourceMetronome(AbstractSource):
@@ -30,7 +33,7 @@ class SourceMetronome(AbstractSource):
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[str]]:
         settings = parse_config(config)
         # The cheapest call that proves both the URL and the token: one customer.
-        probe = CustomerList(settings, page_size=1, max_retries=CHECK_RETRIES)
+        probe = customer_listing(settings, page_size=1, max_retries=CHECK_RETRIES)
         try:
             next(iter(probe.read_records(sync_mode=SyncMode.full_refresh)), None)
         except AirbyteTracedException as error:
@@ -42,7 +45,7 @@ class SourceMetronome(AbstractSource):
         return True, None
 
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None) -> Iterator[AirbyteMessage]:
-        # What the sync reads decides what its lists keep and whether costs pages are shared.
+        # What the sync reads decides what its lists keep and which pages are shared.
         self._selected = {configured.stream.name for configured in catalog.streams}
         yield from super().read(logger, config, catalog, state)
 
@@ -52,15 +55,12 @@ class SourceMetronome(AbstractSource):
         selected = self._selected or set()
         # One budget and one directory for the whole sync: every stream shares the pace and the lists.
         budget = SyncBudget(settings.requests_per_second, logger)
-        directory = Directory(settings, budget, logger, keep_records=bool(selected & {"customers", "billable_metrics"}))
-        shared_pages = SharedCostPages() if {"customer_costs", "customer_cost_line_items"} <= selected else None
-        return [
-            UsageWithGroups(settings, directory, budget),
-            CustomerCosts(settings, directory, budget, shared_pages),
-            CustomerCostLineItems(settings, directory, budget, shared_pages),
-            Customers(directory),
-            BillableMetrics(directory),
-        ]
+        directory = Directory(settings, budget, logger, keep_records=bool(selected & LISTED_STREAMS))
+        # Pages of an endpoint that two selected streams read are requested once (shared_pages.py).
+        readers = Counter(endpoint.path for endpoint in STREAMS if endpoint.name in selected)
+        shared_pages = {path: SharedPages() for path, count in readers.items() if count > 1}
+        context = SyncContext(settings, budget, directory, shared_pages)
+        return [endpoint.family(endpoint, context) for endpoint in STREAMS]
 
 
 def _is_unreachable(error: AirbyteTracedException) -> bool:

@@ -4,7 +4,7 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_metronome.config import parse_config
+from source_metronome.config import parse_config, spec_properties
 from unit_tests.builders import CUSTOMER, METRIC, TOKEN, config
 
 
@@ -92,3 +92,47 @@ def test_given_group_by_with_values_when_parse_config_then_request_form_carries_
 
     assert settings.grouping.as_request() == {"group_by": {"key": "region", "values": ["US-East", "EU"]}}
     assert parse_config(config(group_by={"key": "region", "values": []})).grouping.as_request() == {"group_by": {"key": "region"}}
+
+
+class TestSpecAndConfigAgree:
+    """spec.yaml holds the per-field limits; parse_config reads them from there. Walking the spec
+    checks that every limit it declares is enforced with a message naming the key, and that every
+    default it shows is the one the connector uses."""
+
+    SPEC = spec_properties()
+    # Settings whose Python name differs from the spec's key, and how to read them back.
+    READ_BACK = {"lookback_days": lambda settings: settings.lookback.days}
+
+    @pytest.mark.parametrize("key", [key for key, schema in SPEC.items() if "minimum" in schema])
+    def test_below_the_spec_minimum_is_a_config_error_naming_the_key(self, key):
+        self._assert_rejected(key, self.SPEC[key]["minimum"] - 1)
+
+    @pytest.mark.parametrize("key", [key for key, schema in SPEC.items() if "maximum" in schema])
+    def test_above_the_spec_maximum_is_a_config_error_naming_the_key(self, key):
+        self._assert_rejected(key, self.SPEC[key]["maximum"] + 1)
+
+    @pytest.mark.parametrize("key", [key for key, schema in SPEC.items() if "enum" in schema])
+    def test_outside_the_spec_enum_is_a_config_error_naming_the_key(self, key):
+        self._assert_rejected(key, "NOT-" + self.SPEC[key]["enum"][0])
+
+    @pytest.mark.parametrize("key", [key for key, schema in SPEC.items() if "default" in schema])
+    def test_the_spec_default_is_the_connector_default(self, key):
+        settings = parse_config(_minimal_config())
+        read_back = self.READ_BACK.get(key, lambda parsed: getattr(parsed, key))
+        assert read_back(settings) == self.SPEC[key]["default"]
+
+    @pytest.mark.parametrize("key", [key for key, schema in SPEC.items() if "minimum" in schema or "enum" in schema])
+    def test_values_the_spec_allows_are_accepted(self, key):
+        schema = self.SPEC[key]
+        value = schema["enum"][-1] if "enum" in schema else schema.get("maximum", schema["minimum"])
+        parse_config({**_minimal_config(), key: value})
+
+    def _assert_rejected(self, key, value):
+        with pytest.raises(AirbyteTracedException) as raised:
+            parse_config({**_minimal_config(), key: value})
+        assert raised.value.failure_type == FailureType.config_error
+        assert raised.value.message.startswith(key)
+
+
+def _minimal_config():
+    return {"api_token": TOKEN, "start_date": "2024-03-01"}

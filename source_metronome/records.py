@@ -1,0 +1,81 @@
+"""Where records are shaped: from one item of a Metronome page to the stream's records.
+
+Each function takes the item as served and the partition it was read for. Amounts are never
+touched: they stay the numbers Metronome sent. Timestamps that are part of a primary key take one
+canonical form, so that one window always has one key whatever form the API answered in.
+"""
+
+import json
+from functools import lru_cache
+from typing import Any, Iterable, Mapping, Optional, Tuple
+
+from airbyte_cdk.sources.types import StreamSlice
+
+from source_metronome.streams.endpoint import Item, Record
+from source_metronome.windows import canonical_timestamp
+
+
+def usage(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """A usage window, with the partition it belongs to (Metronome's items carry neither)."""
+    item["starting_on"] = canonical_timestamp(item["starting_on"])
+    item["ending_before"] = canonical_timestamp(item["ending_before"])
+    item["customer_id"] = stream_slice["customer_id"]
+    item["billable_metric_id"] = stream_slice["billable_metric_id"]
+    item["billable_metric_name"] = stream_slice.extra_fields["billable_metric_name"]
+    item["window_size"] = stream_slice.extra_fields["window_size"]
+    item["group_id"] = group_id(item)
+    yield item
+
+
+def group_id(item: Mapping[str, Any]) -> str:
+    """A non-null, unambiguous stand-in for the group in the primary key: the group as compact JSON
+    with sorted keys, `{}` for ungrouped usage and `{"region":null}` for events without the key.
+    Items grouped the newer way carry the whole (maybe compound) group as `group`."""
+    group = item.get("group")
+    if isinstance(group, Mapping):
+        return _compact_json(tuple(sorted(group.items())))
+    if item.get("group_key") is None:
+        return "{}"
+    return _compact_json(((item["group_key"], item.get("group_value")),))
+
+
+# Few distinct groups, many records each.
+@lru_cache(maxsize=4096)
+def _compact_json(pairs: Tuple[Tuple[str, Optional[str]], ...]) -> str:
+    return json.dumps(dict(pairs), separators=(",", ":"), ensure_ascii=False)
+
+
+def cost_day(day: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """One record per customer and day, with Metronome's map of credit types."""
+    day["start_timestamp"] = canonical_timestamp(day["start_timestamp"])
+    day["end_timestamp"] = canonical_timestamp(day["end_timestamp"])
+    day["customer_id"] = stream_slice["customer_id"]
+    yield day
+
+
+def cost_line_items(day: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """One record per customer × day × credit type × line item: the costs map flattened for SQL."""
+    start_timestamp = canonical_timestamp(day["start_timestamp"])
+    end_timestamp = canonical_timestamp(day["end_timestamp"])
+    for credit_type_id, credit_type in (day.get("credit_types") or {}).items():
+        for line_item in credit_type.get("line_item_breakdown") or []:
+            yield {
+                "customer_id": stream_slice["customer_id"],
+                "start_timestamp": start_timestamp,
+                "end_timestamp": end_timestamp,
+                "credit_type_id": credit_type_id,
+                "credit_type_name": credit_type.get("name"),
+                "line_item_name": line_item.get("name"),
+                "group_key": line_item.get("group_key"),
+                "group_value": line_item.get("group_value"),
+                "cost": line_item.get("cost"),
+                "line_item_id": cost_line_item_id(line_item),
+            }
+
+
+def cost_line_item_id(line_item: Mapping[str, Any]) -> str:
+    """A non-null, unambiguous stand-in for the line item in the primary key (group_key and
+    group_value are null for line items without a group, and destinations cannot deduplicate on
+    null keys): its name, group key and group value as a compact JSON array, such as
+    `["API calls","region","US-East"]`."""
+    return json.dumps([line_item.get("name"), line_item.get("group_key"), line_item.get("group_value")], separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,47 @@
+"""What a stream declares about its endpoint: the data a stream family reads it by."""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, List, Mapping, MutableMapping, Optional, Union
+
+from airbyte_cdk.sources.types import StreamSlice
+
+from source_metronome.streams.pagination import NEXT_PAGE_IN_QUERY, Pagination
+
+# Metronome's `limit` is at most 100 on most list endpoints: the largest page, the fewest requests.
+MAX_PAGE_SIZE = 100
+
+Item = MutableMapping[str, Any]
+Record = Mapping[str, Any]
+# From one item of a page (and the partition it was read for) to the stream's records.
+ToRecords = Callable[[Item, StreamSlice], Iterable[Record]]
+
+
+def as_served(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """One record per item, exactly as Metronome served it."""
+    yield item
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One emitted stream (or internal listing) and the Metronome endpoint it reads.
+
+    `path` may name fields of the partition, such as `/v1/customers/{customer_id}/costs`.
+    `family` builds the stream: a class from `source_metronome/streams/`, called with
+    (endpoint, sync context).
+    """
+
+    name: str
+    path: str
+    primary_key: Union[str, List[str]]
+    # The endpoint's page in Metronome's API reference.
+    docs: str
+    family: Optional[Callable[..., Any]] = None
+    method: str = "GET"
+    pagination: Pagination = NEXT_PAGE_IN_QUERY
+    # Fixed query parameters and JSON body fields, sent with every request.
+    params: Mapping[str, Any] = field(default_factory=dict)
+    body: Mapping[str, Any] = field(default_factory=dict)
+    records: ToRecords = as_served
+    # The field an incremental stream's state moves on; None for full refresh only.
+    cursor: Optional[str] = None
+    max_page_size: int = MAX_PAGE_SIZE

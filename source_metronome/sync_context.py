@@ -1,0 +1,22 @@
+"""What every stream of one sync shares: the settings, the request pace, the lists of customers and
+metrics, and the pages two views of one endpoint read once."""
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+from source_metronome.config import MetronomeConfig
+from source_metronome.directory import Directory
+from source_metronome.pacing import SyncBudget
+from source_metronome.shared_pages import SharedPages
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    config: MetronomeConfig
+    budget: SyncBudget
+    directory: Directory
+    # By endpoint path, for the endpoints that two selected streams read.
+    shared_pages: Mapping[str, SharedPages] = field(default_factory=dict)
+
+    def shared_pages_of(self, path: str) -> Optional[SharedPages]:
+        return self.shared_pages.get(path)
