@@ -11,12 +11,21 @@ from typing import Tuple
 
 from source_metronome import records
 from source_metronome.directory import CUSTOMER_LISTING, CUSTOMER_METRIC_LISTING
+from source_metronome.streams.account import AccountStream, AuditLogStream
 from source_metronome.streams.endpoint import Endpoint
 from source_metronome.streams.from_directory import BillableMetricsFromDirectory, CustomersFromDirectory
+from source_metronome.streams.pagination import CURSOR_IN_BODY, NEXT_PAGE_IN_BODY
 from source_metronome.streams.partitioned import CustomerStream
 from source_metronome.streams.usage import UsageStream
 
 COSTS_PATH = "/v1/customers/{customer_id}/costs"
+INVOICES_PATH = "/v1/customers/{customer_id}/invoices"
+# Metronome's docs give both date_asc and date_desc as the default order of invoices: pinned.
+INVOICE_PARAMS = {"sort": "date_asc"}
+# Archived items are read everywhere: finance joins old usage to archived products and metrics.
+ALL_ARCHIVED = {"archive_filter": "ALL"}
+CONTRACTS = "contracts (contract-based billing)"
+CONTRACT_PRICING = "contract pricing (products and rate cards)"
 
 STREAMS: Tuple[Endpoint, ...] = (
     Endpoint(
@@ -50,6 +59,127 @@ STREAMS: Tuple[Endpoint, ...] = (
         cursor="end_timestamp",
         records=records.cost_line_items,
         docs="https://docs.metronome.com/api-reference/customers/get-costs",
+    ),
+    # Invoices change until finalized and may be voided later, and reading them all costs what an
+    # incremental read would (one request per customer): both views are full refresh, and share pages.
+    Endpoint(
+        name="invoices",
+        path=INVOICES_PATH,
+        family=CustomerStream,
+        params=INVOICE_PARAMS,
+        primary_key="id",
+        records=records.with_customer,
+        docs="https://docs.metronome.com/api-reference/invoices/list-invoices",
+    ),
+    Endpoint(
+        name="invoice_line_items",
+        path=INVOICES_PATH,
+        family=CustomerStream,
+        params=INVOICE_PARAMS,
+        primary_key=["invoice_id", "line_item_id"],
+        records=records.invoice_line_items,
+        docs="https://docs.metronome.com/api-reference/invoices/list-invoices",
+    ),
+    Endpoint(
+        name="contracts",
+        path="/v2/contracts/list",
+        method="POST",
+        family=CustomerStream,
+        pagination=CURSOR_IN_BODY,
+        # Metronome's limit for contracts is 20 a page.
+        max_page_size=20,
+        body={"include_archived": True},
+        primary_key="id",
+        records=records.with_customer,
+        feature=CONTRACTS,
+        docs="https://docs.metronome.com/api-reference/contracts/list-contracts",
+    ),
+    Endpoint(
+        name="balances",
+        path="/v1/contracts/customerBalances/list",
+        method="POST",
+        family=CustomerStream,
+        pagination=NEXT_PAGE_IN_BODY,
+        # The documented default page; Metronome documents no larger limit for this endpoint.
+        max_page_size=25,
+        body={"include_archived": True, "include_ledgers": True, "include_balance": True},
+        primary_key="id",
+        records=records.with_customer,
+        feature=CONTRACTS,
+        docs="https://docs.metronome.com/api-reference/credits-and-commits/list-balances",
+    ),
+    Endpoint(
+        name="credit_grants",
+        path="/v1/credits/listGrants",
+        method="POST",
+        family=AccountStream,
+        primary_key="id",
+        feature="credit grants (plan-based billing)",
+        docs="https://docs.metronome.com/api-reference/credits/list-grants",
+    ),
+    Endpoint(
+        name="products",
+        path="/v1/contract-pricing/products/list",
+        method="POST",
+        family=AccountStream,
+        body=ALL_ARCHIVED,
+        primary_key="id",
+        feature=CONTRACT_PRICING,
+        docs="https://docs.metronome.com/api-reference/contract-pricing/products/list-products",
+    ),
+    Endpoint(
+        name="rate_cards",
+        path="/v1/contract-pricing/rate-cards/list",
+        method="POST",
+        family=AccountStream,
+        primary_key="id",
+        feature=CONTRACT_PRICING,
+        docs="https://docs.metronome.com/api-reference/contract-pricing/rate-cards/list-rate-cards",
+    ),
+    Endpoint(
+        name="credit_types",
+        path="/v1/credit-types/list",
+        family=AccountStream,
+        primary_key="id",
+        docs="https://docs.metronome.com/api-reference/credits/list-pricing-units",
+    ),
+    Endpoint(
+        name="plans",
+        path="/v1/plans",
+        family=AccountStream,
+        primary_key="id",
+        feature="plans (plan-based billing)",
+        docs="https://docs.metronome.com/api-reference/plans/list-plans",
+    ),
+    Endpoint(
+        name="packages",
+        path="/v1/packages/list",
+        method="POST",
+        family=AccountStream,
+        body=ALL_ARCHIVED,
+        # The documented default page; no larger limit is documented for packages.
+        max_page_size=10,
+        primary_key="id",
+        feature="packages",
+        docs="https://docs.metronome.com/api-reference/packages/list-packages",
+    ),
+    Endpoint(
+        name="billable_metric_definitions",
+        path="/v1/billable-metrics",
+        family=AccountStream,
+        params={"include_archived": "true"},
+        primary_key="id",
+        docs="https://docs.metronome.com/api-reference/billable-metrics/list-billable-metrics",
+    ),
+    Endpoint(
+        name="audit_logs",
+        path="/v1/auditLogs",
+        family=AuditLogStream,
+        params={"sort": "date_asc"},
+        primary_key="id",
+        cursor="timestamp",
+        empty_page_ends_list=True,
+        docs="https://docs.metronome.com/api-reference/audit-logs/get-audit-logs",
     ),
     # The lists the sync reads to find its partitions, emitted as they were listed.
     replace(CUSTOMER_LISTING, family=CustomersFromDirectory),

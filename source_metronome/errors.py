@@ -49,12 +49,21 @@ def metronome_message(response: requests.Response) -> str:
 
 class PartitionSkipped(Exception):
     """Metronome refused one partition's request for a reason no retry can fix, or broke its
-    pagination: the partition is left for the next sync."""
+    pagination: the partition is left for the next sync. `status` is the refusal's HTTP status."""
+
+    def __init__(self, message: str, status: Optional[int] = None):
+        super().__init__(message)
+        self.status = status
 
 
 class MetronomeErrorHandler(HttpStatusErrorHandler):
-    def __init__(self, logger: logging.Logger, max_retries: int = MAX_RETRIES):
+    """`feature_may_be_off`: the endpoint belongs to a feature some accounts lack (contracts on a
+    plans account), which Metronome refuses with 403 for the whole endpoint: handed back to the
+    stream, which skips itself, rather than taken for a rejected token."""
+
+    def __init__(self, logger: logging.Logger, max_retries: int = MAX_RETRIES, feature_may_be_off: bool = False):
         super().__init__(logger=logger, max_retries=max_retries, max_time=MAX_RETRY_TIME)
+        self._feature_may_be_off = feature_may_be_off
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.RequestException):
@@ -72,6 +81,8 @@ class MetronomeErrorHandler(HttpStatusErrorHandler):
                 )
             return ErrorResolution(response_action=ResponseAction.SUCCESS)
         status = response.status_code
+        if status == 403 and self._feature_may_be_off:
+            return ErrorResolution(ResponseAction.IGNORE, FailureType.config_error, metronome_error(response))
         if status in (401, 403):
             return _fail(FailureType.config_error, f"Metronome rejected the API token ({status}): {metronome_message(response)}")
         should_retry = response.headers.get("x-should-retry")

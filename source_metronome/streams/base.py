@@ -77,7 +77,7 @@ class MetronomeStream(HttpStream):
         return self._json_schema
 
     def get_error_handler(self) -> MetronomeErrorHandler:
-        return MetronomeErrorHandler(logger=self.logger, max_retries=self._max_retries)
+        return MetronomeErrorHandler(logger=self.logger, max_retries=self._max_retries, feature_may_be_off=bool(self.endpoint.feature))
 
     def get_backoff_strategy(self) -> MetronomeBackoffStrategy:
         return MetronomeBackoffStrategy()
@@ -123,6 +123,8 @@ class MetronomeStream(HttpStream):
         if token == self.endpoint.pagination.sent_token(response.request):
             return self.end_broken_pagination(f"Metronome's {describe_request(response)} answered with the same {self.endpoint.pagination.token} token it was sent")
         if not page["data"]:
+            if self.endpoint.empty_page_ends_list:
+                return None
             return self.end_broken_pagination(f"Metronome's {describe_request(response)} answered an empty page that still carries a {self.endpoint.pagination.token} token")
         return {"token": token}
 
@@ -141,11 +143,18 @@ class MetronomeStream(HttpStream):
     ) -> Iterable[Mapping[str, Any]]:
         if not response.ok:
             # Only the 4xx answers the error handler hands back (IGNORE) get here.
-            raise PartitionSkipped(metronome_error(response))
+            raise PartitionSkipped(metronome_error(response), status=response.status_code)
         items = read_page(response)["data"]
         self.page_read(items, stream_slice or {})
         for item in items:
             yield from self.endpoint.records(item, stream_slice)
+
+    def feature_off(self, refusal: PartitionSkipped) -> bool:
+        """Whether a refusal says the account lacks the endpoint's feature altogether."""
+        return bool(self.endpoint.feature) and refusal.status in (403, 404)
+
+    def warn_feature_off(self, refusal: PartitionSkipped) -> None:
+        self.logger.warning(f"Skipping the {self.name} stream: {refusal}. This account does not seem to have {self.endpoint.feature}; the other streams are read.")
 
     def page_read(self, items: List[MutableMapping[str, Any]], stream_slice: Mapping[str, Any]) -> None:
         """Called with each page's items as served, before they are shaped into records."""

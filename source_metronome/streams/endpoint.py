@@ -45,3 +45,10 @@ class Endpoint:
     # The field an incremental stream's state moves on; None for full refresh only.
     cursor: Optional[str] = None
     max_page_size: int = MAX_PAGE_SIZE
+    # Accounts without the feature answer 403 or 404 for the whole endpoint (a plans account has no
+    # contracts or contract pricing; a contracts account may refuse the older Plans endpoints): the
+    # stream is then skipped with one warning, and the sync goes on.
+    feature: Optional[str] = None
+    # The endpoint may answer a token with an empty last page (GET /v1/auditLogs, as integrators
+    # report): an empty page then ends the list quietly instead of as broken pagination.
+    empty_page_ends_list: bool = False

@@ -47,6 +47,9 @@ class PartitionedStream(MetronomeStream, ABC):
         self._read_ahead: Optional[ReadAhead] = None
         self._progress: Optional[StreamProgress] = None
         self._incremental = False
+        # Set once a partition was read: a 404 after that concerns one customer, not the endpoint.
+        self._served = False
+        self._feature_off: Optional[PartitionSkipped] = None
 
     @abstractmethod
     def partitions(self) -> Iterable[StreamSlice]:
@@ -92,11 +95,16 @@ class PartitionedStream(MetronomeStream, ABC):
             workers=self._config.max_concurrency,
             batch_size=self.page_size,
         )
-        yield from self._read_ahead.schedule(self._slices())
+        for stream_slice in self._read_ahead.schedule(self._slices()):
+            if self._feature_off:
+                break
+            yield stream_slice
         # The CDK asks for the next slice only once the last one is read: the stream is done.
         self._cursors.stream_done()
         self._progress.finished()
-        if self._skipped:
+        if self._feature_off:
+            self.warn_feature_off(self._feature_off)
+        elif self._skipped:
             self.logger.warning(
                 f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused or cut short; their state did not move: " + "; ".join(self._skipped)
             )
@@ -124,6 +132,11 @@ class PartitionedStream(MetronomeStream, ABC):
                 records += 1
                 yield record
         except PartitionSkipped as refusal:
+            # 403 is the account's answer for the whole endpoint; a 404 before any partition was
+            # served says the endpoint, not one customer, is missing.
+            if self.feature_off(refusal) and (refusal.status == 403 or not self._served):
+                self._feature_off = refusal
+                return
             self.logger.warning(f"{self.name}: skipping {partition}: {refusal}")
             self._skipped.append(f"{partition} ({refusal})")
             self._progress.partition_read(records, skipped=True)
@@ -137,6 +150,7 @@ class PartitionedStream(MetronomeStream, ABC):
                 failure_type=error.failure_type,
             ) from error
         # Reached only once every page of the partition has been read. A full refresh saves no cursors.
+        self._served = True
         if self._incremental:
             self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
         self._progress.partition_read(records)
