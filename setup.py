@@ -12,6 +12,8 @@ TEST_REQUIREMENTS = [
     "pytest>=8",
     "requests-mock>=1.12",
     "freezegun>=1.5",
+    # The official SDK's pydantic models check the fake's answers (integration_tests/test_fake_finance_catalog.py).
+    "metronome-sdk>=4.12,<5",
 ]
 
 setup(
