@@ -11,6 +11,8 @@ MAIN_REQUIREMENTS = [
 
 TEST_REQUIREMENTS = [
     "pytest>=8",
+    # The official SDK's pydantic models check the fake's answers (integration_tests/test_fake_finance_catalog.py).
+    "metronome-sdk>=4.12,<5",
 ]
 
 setup(

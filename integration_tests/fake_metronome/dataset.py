@@ -134,14 +134,38 @@ class DatasetOptions:
     no_plan_share: float = 0.0
     # Archived billable metrics in the account, on no plan (GET /v1/billable-metrics?include_archived=true).
     archived_metrics: int = 0
+    # The finance, catalog and audit endpoints (finance.py, catalog.py, audit.py). Their objects are
+    # drawn from seeded hashes, apart from `rng`, so these options leave every earlier choice as it was.
+    # Invoices per customer, newest first: the current period's DRAFT, a FINALIZED one, a VOID one and
+    # the FINALIZED invoice regenerated from it, then FINALIZED ones for earlier months.
+    invoices_per_customer: int = 4
+    # Contracts per customer (the second one archived), and of the first customer, so that it needs
+    # more than one page at POST /v2/contracts/list's largest limit (20).
+    contracts_per_customer: int = 2
+    busiest_customer_contracts: int = 23
+    # Credit grants per customer, besides one voided grant (left out of every listing).
+    credit_grants_per_customer: int = 2
+    # Contract-pricing products besides those the catalog needs (archived ones), rate cards, plans,
+    # packages (and archived ones besides).
+    archived_products: int = 1
+    rate_cards: int = 3
+    plans: int = 3
+    packages: int = 3
+    archived_packages: int = 1
+    # Audit log entries recorded per day from the start of history until "now".
+    audit_entries_per_day: int = 2
 
     def __post_init__(self) -> None:
         if not 0 <= self.group_keys_per_metric <= len(GROUP_KEY_NAMES):
             raise ValueError(f"group_keys_per_metric must be 0..{len(GROUP_KEY_NAMES)}")
         if not 0 <= self.group_values_per_key <= 26:
             raise ValueError("group_values_per_key must be 0..26 (values are named key-a .. key-z)")
-        if self.archived_metrics < 0:
-            raise ValueError("archived_metrics must be 0 or more")
+        counts = ("archived_metrics", "invoices_per_customer", "contracts_per_customer", "busiest_customer_contracts",
+                  "credit_grants_per_customer", "archived_products", "rate_cards", "plans", "packages",
+                  "archived_packages", "audit_entries_per_day")
+        for name in counts:
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more")
         for share in (self.archived_share, self.unique_plan_share, self.null_share, self.no_plan_share):
             if not 0 <= share <= 1:
                 raise ValueError("shares are fractions from 0 to 1")

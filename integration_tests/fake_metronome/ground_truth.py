@@ -28,6 +28,9 @@ Issue 8's additions, as the connector declares them:
 - `current_period: true` reads each usage partition over its customer's current billing period
   instead of [start, end) (usage is full refresh then: no lookback, no saved cursor); customers
   without an active plan have none.
+
+The twelve finance, catalog and audit streams (invoices, contracts, audit_logs, ...) are computed in
+ground_truth_billing.py; expected_records and PRIMARY_KEYS include them.
 """
 
 import json
@@ -36,7 +39,10 @@ from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from integration_tests.fake_metronome.costs import cost_days
+from integration_tests.fake_metronome.customers_read import customer_ids_read as _customer_ids
+from integration_tests.fake_metronome.customers_read import customers_read as _known_customers
 from integration_tests.fake_metronome.dataset import BillableMetric, Customer, Dataset
+from integration_tests.fake_metronome.ground_truth_billing import BILLING_PRIMARY_KEYS, expected_billing_records
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
 from integration_tests.fake_metronome.usage import Grouping, usage_windows
 
@@ -53,6 +59,7 @@ PRIMARY_KEYS = {
     COST_LINE_ITEMS: ("customer_id", "start_timestamp", "credit_type_id", "line_item_id"),
     CUSTOMERS: ("id",),
     BILLABLE_METRICS: ("customer_id", "id"),
+    **BILLING_PRIMARY_KEYS,
 }
 DEFAULT_LOOKBACK_DAYS = 7
 
@@ -157,6 +164,7 @@ def expected_records(
     records[COST_LINE_ITEMS] = expected_cost_line_items(dataset, config, now, state)
     records[CUSTOMERS] = expected_customers(dataset, config)
     records[BILLABLE_METRICS] = expected_billable_metrics(dataset, config)
+    records.update(expected_billing_records(dataset, config, now, state))
     return records
 
 
@@ -257,19 +265,6 @@ def cursors_of(stream_state: Optional[Mapping[str, Any]]) -> Dict[PartitionKey, 
 
 def primary_key(stream: str, record: Mapping[str, Any]) -> Tuple[Any, ...]:
     return tuple(record.get(field) for field in PRIMARY_KEYS[stream])
-
-
-def _customer_ids(dataset: Dataset, config: Mapping[str, Any]) -> List[str]:
-    if config.get("customer_ids"):
-        return list(dict.fromkeys(config["customer_ids"]))
-    # Metronome lists active customers by default and archived ones only with only_archived=true.
-    active = [customer.id for customer in dataset.customers if not customer.archived]
-    archived = [customer.id for customer in dataset.customers if customer.archived]
-    return active + (archived if config.get("include_archived_customers") else [])
-
-
-def _known_customers(dataset: Dataset, config: Mapping[str, Any]) -> List[Customer]:
-    return [customer for customer in map(dataset.customer, _customer_ids(dataset, config)) if customer is not None]
 
 
 def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> Iterable[MetricToRead]:

@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import parse_qs, urlsplit
 
 from integration_tests.fake_metronome import faults as fault_kinds
 from integration_tests.fake_metronome.dataset import Dataset, DatasetOptions
+from integration_tests.fake_metronome.endpoints import check_disabled, disabled_error, disabled_status, find_endpoint, sends_token, serve
 from integration_tests.fake_metronome.errors import ApiError
 from integration_tests.fake_metronome.faults import FaultPicker, FaultProbabilities, RateLimiter
 from integration_tests.fake_metronome.pagination import encode_token, fingerprint, page_limit, page_offset, paginate
@@ -53,6 +54,9 @@ class FakeMetronome:
         faults: Optional[FaultProbabilities] = None,
         fault_seed: int = 0,
         fault_paths: Optional[str] = None,
+        disabled_endpoints: Optional[Mapping[str, int]] = None,
+        audit_rejects_window_with_next_page: bool = True,
+        audit_empty_last_page_with_token: bool = False,
     ):
         if timestamp_style not in TIMESTAMP_STYLES:
             raise ValueError(f"timestamp_style must be one of {TIMESTAMP_STYLES}")
@@ -68,6 +72,13 @@ class FakeMetronome:
         self.faults = faults or FaultProbabilities()
         # A regular expression: faults hit only requests whose path it matches; None: every request.
         self.fault_paths = fault_paths
+        # Endpoint families switched off for the whole account, each answering 403 or 404 (see
+        # endpoints.py: families such as "contracts" or "packages", groups "contracts_api", "plans_api").
+        self.disabled_endpoints = disabled_endpoints or {}
+        # GET /v1/auditLogs (audit.py): 400 for next_page sent with starting_on/ending_before, and an
+        # empty page with a token after the last page.
+        self.audit_rejects_window_with_next_page = audit_rejects_window_with_next_page
+        self.audit_empty_last_page_with_token = audit_empty_last_page_with_token
         self.request_log = RequestLog()
         self._port = port
         self._fault_picker = FaultPicker(fault_seed)
@@ -102,6 +113,15 @@ class FakeMetronome:
         if self._http is None:
             raise RuntimeError("The fake Metronome is not running; call start() first.")
         return f"http://127.0.0.1:{self._http.server_address[1]}"
+
+    @property
+    def disabled_endpoints(self) -> Dict[str, int]:
+        return self._disabled_endpoints
+
+    @disabled_endpoints.setter
+    def disabled_endpoints(self, disabled: Mapping[str, int]) -> None:
+        check_disabled(disabled)
+        self._disabled_endpoints = dict(disabled)
 
     # The dataset's clock and late data
 
@@ -151,13 +171,25 @@ class FakeMetronome:
         if not self._rate_limiter.admit(self.rate_limit):
             retry_after = {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
             return Answer(429, {"message": "Too many requests"}, retry_after)
+        endpoint = find_endpoint(method, path)
         fault = None
         if self.fault_paths is None or re.search(self.fault_paths, path):
-            fault = self._fault_picker.pick(self.faults, sends_token="next_page" in query)
+            sends = sends_token(endpoint, query, body) if endpoint else "next_page" in query
+            fault = self._fault_picker.pick(self.faults, sends_token=sends)
         if fault == fault_kinds.SERVER_ERROR:
             return Answer(500, {"message": "Internal server error (injected fault)"}, fault=fault)
         if fault == fault_kinds.DROPPED_CONNECTION:
             return Answer(0, {}, fault=fault)
+        if endpoint is not None:
+            status = disabled_status(self._disabled_endpoints, endpoint.family)
+            if status is not None:
+                return _error(disabled_error(endpoint.family, status))
+            if endpoint.items is not None:
+                try:
+                    page = serve(endpoint, self.dataset, self.timestamp_style, self, method, path, query, body, fault)
+                except ApiError as error:
+                    return _error(error)
+                return Answer(200, page, fault=fault)
         try:
             if isinstance(body, str):
                 raise ApiError(400, "The request body is not valid JSON")

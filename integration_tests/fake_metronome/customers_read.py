@@ -1,0 +1,20 @@
+"""Which customers a sync reads, shared by every part of the ground truth: the configured ids, else
+every active customer (and archived ones with include_archived_customers)."""
+
+from typing import Any, List, Mapping
+
+from integration_tests.fake_metronome.dataset import Customer, Dataset
+
+
+def customer_ids_read(dataset: Dataset, config: Mapping[str, Any]) -> List[str]:
+    if config.get("customer_ids"):
+        return list(dict.fromkeys(config["customer_ids"]))
+    # Metronome lists active customers by default and archived ones only with only_archived=true.
+    active = [customer.id for customer in dataset.customers if not customer.archived]
+    archived = [customer.id for customer in dataset.customers if customer.archived]
+    return active + (archived if config.get("include_archived_customers") else [])
+
+
+def customers_read(dataset: Dataset, config: Mapping[str, Any]) -> List[Customer]:
+    """The customers read that Metronome knows (configured ids it does not know are left out)."""
+    return [customer for customer in map(dataset.customer, customer_ids_read(dataset, config)) if customer is not None]

@@ -1,0 +1,259 @@
+"""What a correct sync must emit for the twelve finance, catalog and audit streams, computed from
+the dataset (finance.py, catalog.py, audit.py build the objects; the API is not asked).
+
+Written from the streams' specification, independently of any connector code:
+- `invoices` (primary key id, full refresh): every invoice of every customer the sync reads (the
+  customers of ground_truth.py: configured ids, else active ones, archived ones with
+  include_archived_customers), all statuses, in their latest state, as served, with customer_id.
+- `invoice_line_items` (invoice_id, line_item_id; full refresh): each invoice's `line_items` as
+  served, plus invoice_id, customer_id, invoice_start_timestamp and invoice_end_timestamp (the
+  invoice's start_timestamp/end_timestamp) and line_item_id (see invoice_line_item_ids).
+- `contracts` (id, full refresh): every contract of each customer read, archived ones included, as
+  served (by default without `include_balance`/`include_ledgers`), with customer_id.
+- `balances` (id, full refresh): each customer read's commits and credits as served with
+  include_archived, include_ledgers, include_balance and include_contract_balances true, plus
+  customer_id. (The SDK: without include_contract_balances only customer-level balances come.)
+- `credit_grants` (id): every grant that is not voided, account-wide, as served.
+- `products` (archive_filter ALL), `rate_cards`, `credit_types`, `plans`, `packages` (archive_filter
+  ALL), `billable_metric_definitions` (include_archived=true): every item as served (id).
+- `audit_logs` (id, incremental on timestamp): every entry whose timestamp lies in the sync's window
+  (audit_log_window), oldest first (date_asc), as served.
+
+Records keep the served nulls (compare after ground_truth.without_nulls, as for the other streams).
+"""
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from integration_tests.fake_metronome import audit, catalog, finance
+from integration_tests.fake_metronome.customers_read import customers_read
+from integration_tests.fake_metronome.dataset import Dataset
+from integration_tests.fake_metronome.timestamps import format_timestamp, parse_timestamp
+
+INVOICES = "invoices"
+INVOICE_LINE_ITEMS = "invoice_line_items"
+CONTRACTS = "contracts"
+BALANCES = "balances"
+CREDIT_GRANTS = "credit_grants"
+PRODUCTS = "products"
+RATE_CARDS = "rate_cards"
+CREDIT_TYPES = "credit_types"
+PLANS = "plans"
+PACKAGES = "packages"
+BILLABLE_METRIC_DEFINITIONS = "billable_metric_definitions"
+AUDIT_LOGS = "audit_logs"
+BILLING_STREAMS = (
+    INVOICES,
+    INVOICE_LINE_ITEMS,
+    CONTRACTS,
+    BALANCES,
+    CREDIT_GRANTS,
+    PRODUCTS,
+    RATE_CARDS,
+    CREDIT_TYPES,
+    PLANS,
+    PACKAGES,
+    BILLABLE_METRIC_DEFINITIONS,
+    AUDIT_LOGS,
+)
+BILLING_PRIMARY_KEYS = {stream: ("id",) for stream in BILLING_STREAMS}
+BILLING_PRIMARY_KEYS[INVOICE_LINE_ITEMS] = ("invoice_id", "line_item_id")
+AUDIT_CURSOR_FIELD = "timestamp"
+
+# The fields that tell a line item apart within its invoice, in this order (missing ones as null).
+LINE_ITEM_IDENTITY = (
+    "type",
+    "credit_type.id",
+    "name",
+    "product_id",
+    "commit_id",
+    "scheduled_charge_id",
+    "subscription_id",
+    "professional_service_id",
+    "discount_id",
+    "group_key",
+    "group_value",
+    "presentation_group_values",
+    "pricing_group_values",
+    "starting_at",
+    "ending_before",
+)
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def invoice_line_item_digest(line_item: Mapping[str, Any]) -> str:
+    """The first 16 hex digits of SHA-256 of the compact JSON of the line item's LINE_ITEM_IDENTITY."""
+    identity = []
+    for name in LINE_ITEM_IDENTITY:
+        value: Any = line_item
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        identity.append(value)
+    return hashlib.sha256(compact_json(identity).encode()).hexdigest()[:16]
+
+
+def invoice_line_item_ids(line_items: List[Mapping[str, Any]]) -> List[str]:
+    """Each line item's line_item_id, in served order: its digest, with -2, -3, ... appended to the
+    second, third ... line item of the invoice with the same digest."""
+    seen: Dict[str, int] = {}
+    ids = []
+    for line_item in line_items:
+        digest = invoice_line_item_digest(line_item)
+        seen[digest] = seen.get(digest, 0) + 1
+        ids.append(digest if seen[digest] == 1 else f"{digest}-{seen[digest]}")
+    return ids
+
+
+def expected_invoices(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    return [
+        {**invoice, "customer_id": customer.id}
+        for customer in customers_read(dataset, config)
+        for invoice in finance.invoice_items(dataset, customer)
+    ]
+
+
+def expected_invoice_line_items(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    rows = []
+    for invoice in expected_invoices(dataset, config):
+        for line_item, line_item_id in zip(invoice["line_items"], invoice_line_item_ids(invoice["line_items"])):
+            rows.append(
+                {
+                    **line_item,
+                    "invoice_id": invoice["id"],
+                    "customer_id": invoice["customer_id"],
+                    "invoice_start_timestamp": invoice.get("start_timestamp"),
+                    "invoice_end_timestamp": invoice.get("end_timestamp"),
+                    "line_item_id": line_item_id,
+                }
+            )
+    return rows
+
+
+def expected_contracts(dataset: Dataset, config: Mapping[str, Any], include_balance: bool = False, include_ledgers: bool = False) -> List[Dict[str, Any]]:
+    """Every contract, archived ones included, as POST /v2/contracts/list serves it with
+    include_archived and the given include_balance/include_ledgers."""
+    return [
+        {**contract, "customer_id": customer.id}
+        for customer in customers_read(dataset, config)
+        for contract in finance.contract_items(dataset, customer, include_archived=True, include_balance=include_balance, include_ledgers=include_ledgers)
+    ]
+
+
+def expected_balances(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    return [
+        {**balance, "customer_id": customer.id}
+        for customer in customers_read(dataset, config)
+        for balance in finance.balance_items(
+            dataset, customer, include_archived=True, include_balance=True, include_ledgers=True, include_contract_balances=True
+        )
+    ]
+
+
+def expected_credit_grants(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    """Account-wide: every customer's grants but the voided ones, whichever customers the sync reads."""
+    return finance.credit_grant_items(dataset)
+
+
+def expected_products(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    return catalog.product_items(dataset, archive_filter="ALL")
+
+
+def expected_rate_cards(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    return catalog.rate_card_items(dataset)
+
+
+def expected_credit_types(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    return catalog.credit_type_items(dataset)
+
+
+def expected_plans(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    return catalog.plan_items(dataset)
+
+
+def expected_packages(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    return catalog.package_items(dataset, archive_filter="ALL")
+
+
+def expected_billable_metric_definitions(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    """GET /v1/billable-metrics?include_archived=true: every metric of the account, archived ones too."""
+    return [metric.as_account_api() for metric in dataset.metrics.values()]
+
+
+def audit_log_window(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> Tuple[datetime, datetime]:
+    """The audit log entries a sync reads, [start, end): start is config's start_date (as given, not
+    floored), or in an incremental sync the later of it and the saved cursor (inclusive: entries at
+    the cursor's moment are read again, as others may share it); end is the connector's clock `now`
+    (by default the server's), or config's end_date when earlier."""
+    now = now or dataset.now
+    start = parse_timestamp(config["start_date"])
+    saved = audit_log_cursor(state)
+    if saved is not None:
+        start = max(start, saved)
+    end = now
+    if config.get("end_date"):
+        end = min(end, parse_timestamp(config["end_date"]))
+    return start, end
+
+
+def audit_log_cursor(state: Optional[Mapping[str, Mapping[str, Any]]]) -> Optional[datetime]:
+    """The saved audit_logs cursor, from state[AUDIT_LOGS] = {"timestamp": "<RFC 3339>"}."""
+    saved = ((state or {}).get(AUDIT_LOGS) or {}).get(AUDIT_CURSOR_FIELD)
+    return parse_timestamp(saved) if saved else None
+
+
+def expected_audit_logs(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> List[Dict[str, Any]]:
+    start, end = audit_log_window(dataset, config, now, state)
+    return audit.audit_log_items(dataset, starting_on=start, ending_before=end, sort="date_asc")
+
+
+def expected_audit_log_cursor(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> Optional[str]:
+    """The audit_logs cursor after a correct sync: the latest timestamp emitted, else the saved one
+    (None when there is neither), formatted as the fake's default timestamps."""
+    records = expected_audit_logs(dataset, config, now, state)
+    if records:
+        return records[-1][AUDIT_CURSOR_FIELD]
+    saved = audit_log_cursor(state)
+    return format_timestamp(saved) if saved else None
+
+
+def expected_billing_records(
+    dataset: Dataset,
+    config: Mapping[str, Any],
+    now: Optional[datetime] = None,
+    state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> Dict[str, List[Dict[str, Any]]]:
+    """The twelve streams' records (also part of ground_truth.expected_records)."""
+    return {
+        INVOICES: expected_invoices(dataset, config),
+        INVOICE_LINE_ITEMS: expected_invoice_line_items(dataset, config),
+        CONTRACTS: expected_contracts(dataset, config),
+        BALANCES: expected_balances(dataset, config),
+        CREDIT_GRANTS: expected_credit_grants(dataset, config),
+        PRODUCTS: expected_products(dataset, config),
+        RATE_CARDS: expected_rate_cards(dataset, config),
+        CREDIT_TYPES: expected_credit_types(dataset, config),
+        PLANS: expected_plans(dataset, config),
+        PACKAGES: expected_packages(dataset, config),
+        BILLABLE_METRIC_DEFINITIONS: expected_billable_metric_definitions(dataset, config),
+        AUDIT_LOGS: expected_audit_logs(dataset, config, now, state),
+    }

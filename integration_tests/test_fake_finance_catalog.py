@@ -1,0 +1,720 @@
+"""The fake's finance, catalog and audit endpoints, their knobs and their ground truth, checked
+against metronome-sdk 4.12's pydantic models and the streams' JSON schemas."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import jsonschema
+import pytest
+import requests
+from metronome.types.shared.contract_v2 import ContractV2
+from metronome.types.v1.audit_log_list_response import AuditLogListResponse
+from metronome.types.v1.billable_metric_list_response import BillableMetricListResponse
+from metronome.types.v1.contract_list_balances_response import ContractListBalancesResponse
+from metronome.types.v1.contracts.product_list_response import ProductListResponse
+from metronome.types.v1.contracts.rate_card_list_response import RateCardListResponse
+from metronome.types.v1.credit_grant_list_response import CreditGrantListResponse
+from metronome.types.v1.customers.invoice import Invoice
+from metronome.types.v1.package_list_response import PackageListResponse
+from metronome.types.v1.plan_list_response import PlanListResponse
+from metronome.types.v1.pricing_unit_list_response import PricingUnitListResponse
+from pydantic import BaseModel, TypeAdapter
+
+from integration_tests.fake_metronome import (
+    AUDIT_LOGS,
+    BALANCES,
+    BILLABLE_METRIC_DEFINITIONS,
+    BILLING_STREAMS,
+    CONTRACTS,
+    CREDIT_GRANTS,
+    CREDIT_TYPES,
+    INVOICE_LINE_ITEMS,
+    INVOICES,
+    PACKAGES,
+    PLANS,
+    PRODUCTS,
+    RATE_CARDS,
+    Dataset,
+    DatasetOptions,
+    FakeMetronome,
+    FaultProbabilities,
+    audit_log_window,
+    expected_audit_log_cursor,
+    expected_audit_logs,
+    expected_contracts,
+    expected_records,
+    invoice_line_item_ids,
+    primary_key,
+    without_nulls,
+)
+
+SCHEMAS = Path(__file__).parent.parent / "source_metronome" / "schemas"
+OPTIONS = DatasetOptions(customers=3, metrics_per_customer=2, days_of_history=4)
+CONFIG = {"start_date": "2024-03-01T00:00:00Z"}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How to read one endpoint to its end, as a client following the SDK would."""
+
+    name: str
+    method: str
+    path: str
+    model: Any
+    # "query" or "body": where `limit` and the token go.
+    token_in: str = "query"
+    token_name: str = "next_page"
+    answer_key: str = "next_page"
+    # Per customer: "{customer_id}" in the path, or customer_id in the body.
+    per_customer: bool = False
+    body: Optional[Dict[str, Any]] = None
+    # Parameters a client drops when it sends a token (the audit log's window).
+    dropped_with_token: Tuple[str, ...] = ()
+
+
+LISTINGS = [
+    Listing("invoices", "GET", "/v1/customers/{customer_id}/invoices", Invoice, per_customer=True),
+    Listing("contracts", "POST", "/v2/contracts/list", ContractV2, "body", "cursor", "cursor", True, {"include_archived": True, "include_balance": True, "include_ledgers": True}),
+    Listing(
+        "balances",
+        "POST",
+        "/v1/contracts/customerBalances/list",
+        ContractListBalancesResponse,
+        "body",
+        per_customer=True,
+        body={"include_archived": True, "include_balance": True, "include_ledgers": True, "include_contract_balances": True},
+    ),
+    Listing("credit_grants", "POST", "/v1/credits/listGrants", CreditGrantListResponse, body={}),
+    Listing("products", "POST", "/v1/contract-pricing/products/list", ProductListResponse, body={"archive_filter": "ALL"}),
+    Listing("rate_cards", "POST", "/v1/contract-pricing/rate-cards/list", RateCardListResponse, body={}),
+    Listing("credit_types", "GET", "/v1/credit-types/list", PricingUnitListResponse),
+    Listing("plans", "GET", "/v1/plans", PlanListResponse),
+    Listing("packages", "POST", "/v1/packages/list", PackageListResponse, body={"archive_filter": "ALL"}),
+    Listing("billable_metric_definitions", "GET", "/v1/billable-metrics", BillableMetricListResponse),
+    Listing("audit_logs", "GET", "/v1/auditLogs", AuditLogListResponse, dropped_with_token=("starting_on", "ending_before")),
+]
+BY_NAME = {listing.name: listing for listing in LISTINGS}
+
+
+class Client:
+    def __init__(self, fake: FakeMetronome):
+        self.fake = fake
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {fake.token}"
+
+    def request(self, method: str, path: str, body: Optional[Dict[str, Any]] = None, **params: Any) -> requests.Response:
+        return self.session.request(method, self.fake.url + path, params=params, json=body, timeout=10)
+
+    def page(self, listing: Listing, customer_id: Optional[str] = None, token: Optional[str] = None, limit: Optional[int] = None, body: Optional[Dict[str, Any]] = None, **params: Any) -> requests.Response:
+        path, body = self._target(listing, customer_id, body)
+        if token is not None:
+            params = {name: value for name, value in params.items() if name not in listing.dropped_with_token}
+        paging = {name: value for name, value in ((listing.token_name, token), ("limit", limit)) if value is not None}
+        if listing.token_in == "body":
+            body = {**(body or {}), **paging}
+        else:
+            params.update(paging)
+        return self.request(listing.method, path, body, **params)
+
+    def pages(self, listing: Listing, customer_id: Optional[str] = None, limit: Optional[int] = None, body: Optional[Dict[str, Any]] = None, **params: Any) -> List[List[Dict[str, Any]]]:
+        """Every page's data, following the token to its end."""
+        pages, token = [], None
+        for _ in range(500):
+            response = self.page(listing, customer_id, token, limit, body, **params)
+            assert response.status_code == 200, response.text
+            answer = response.json()
+            assert set(answer) == {"data", listing.answer_key}
+            pages.append(answer["data"])
+            token = answer[listing.answer_key]
+            if not token:
+                return pages
+        raise AssertionError("the token chain did not end")
+
+    def items(self, listing: Listing, customer_id: Optional[str] = None, limit: Optional[int] = None, body: Optional[Dict[str, Any]] = None, **params: Any) -> List[Dict[str, Any]]:
+        return [item for page in self.pages(listing, customer_id, limit, body, **params) for item in page]
+
+    def _target(self, listing: Listing, customer_id: Optional[str], body: Optional[Dict[str, Any]]) -> Tuple[str, Optional[Dict[str, Any]]]:
+        body = dict(listing.body if body is None else body) if (listing.body is not None or body is not None) else None
+        if listing.per_customer and "{customer_id}" not in listing.path:
+            body = {**(body or {}), "customer_id": customer_id}
+        return listing.path.format(customer_id=customer_id), body
+
+
+@pytest.fixture
+def fake(start_fake) -> FakeMetronome:
+    return start_fake(OPTIONS)
+
+
+@pytest.fixture
+def client(fake) -> Client:
+    return Client(fake)
+
+
+def busiest(fake: FakeMetronome) -> str:
+    """The customer with the most contracts and balances (the first)."""
+    return fake.dataset.customers[0].id
+
+
+def unknown_fields(model: Any, path: str = "$") -> List[str]:
+    """Fields the SDK's model does not declare (its models accept and keep them as extras)."""
+    found: List[str] = []
+    if isinstance(model, BaseModel):
+        found += [f"{path}.{name}" for name in model.model_extra or {}]
+        for name in type(model).model_fields:
+            found += unknown_fields(getattr(model, name), f"{path}.{name}")
+    elif isinstance(model, list):
+        for index, item in enumerate(model):
+            found += unknown_fields(item, f"{path}[{index}]")
+    elif isinstance(model, dict):
+        for name, item in model.items():
+            found += unknown_fields(item, f"{path}.{name}")
+    return found
+
+
+def schema_of(stream: str) -> Dict[str, Any]:
+    return json.loads((SCHEMAS / f"{stream}.json").read_text())
+
+
+def spec_line_item_id(line_item: Dict[str, Any]) -> str:
+    """The specification's digest, written out again here independently of the ground truth's code."""
+    names = ["type", "name", "product_id", "commit_id", "scheduled_charge_id", "subscription_id", "professional_service_id", "discount_id"]
+    names += ["group_key", "group_value", "presentation_group_values", "pricing_group_values", "starting_at", "ending_before"]
+    values = [line_item.get(name) for name in names]
+    values.insert(1, (line_item.get("credit_type") or {}).get("id"))
+    text = json.dumps(values, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class TestEveryServedItemFitsTheSdkAndTheSchemas:
+    @pytest.mark.parametrize("listing", LISTINGS, ids=lambda listing: listing.name)
+    def test_every_item_served_parses_with_the_sdks_model_and_declares_no_unknown_field(self, fake, client, listing):
+        fake.revision = 1
+        customers = [customer.id for customer in fake.dataset.customers] if listing.per_customer else [None]
+
+        items = [item for customer_id in customers for item in client.items(listing, customer_id)]
+
+        assert items
+        adapter = TypeAdapter(listing.model)
+        for item in items:
+            assert unknown_fields(adapter.validate_python(item)) == []
+
+    @pytest.mark.parametrize("stream", BILLING_STREAMS)
+    @pytest.mark.parametrize("revision", [0, 1])
+    def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, start_fake, stream, revision):
+        fake = start_fake(OPTIONS.with_changes(archived_share=0.34))
+        fake.revision = revision
+        validator = jsonschema.Draft7Validator(schema_of(stream))
+
+        records = expected_records(fake.dataset, {**CONFIG, "include_archived_customers": True})[stream]
+
+        assert records
+        for record in records:
+            assert list(validator.iter_errors(record)) == []
+            assert list(validator.iter_errors(without_nulls(record))) == []
+
+    @pytest.mark.parametrize("stream", BILLING_STREAMS)
+    def test_every_schema_is_draft_07_types_its_primary_key_and_describes_its_amounts(self, stream):
+        schema = schema_of(stream)
+
+        jsonschema.Draft7Validator.check_schema(schema)
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+        assert schema["additionalProperties"] is True
+        for field in primary_key_fields(stream):
+            assert field in schema["required"] and schema["properties"][field]["type"] == "string"
+        for path, node in numbers(schema):
+            if path.rsplit(".", 1)[-1] in ("amount", "total", "balance", "unit_price", "subtotal", "running_balance"):
+                assert node.get("description", "").startswith("An amount, in the credit type"), path
+
+
+def primary_key_fields(stream: str) -> Tuple[str, ...]:
+    from integration_tests.fake_metronome.ground_truth import PRIMARY_KEYS
+
+    return PRIMARY_KEYS[stream]
+
+
+def numbers(node: Dict[str, Any], path: str = "$") -> List[Tuple[str, Dict[str, Any]]]:
+    found = []
+    kinds = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
+    if "number" in kinds:
+        found.append((path, node))
+    for name, child in (node.get("properties") or {}).items():
+        found += numbers(child, f"{path}.{name}")
+    if isinstance(node.get("items"), dict):
+        found += numbers(node["items"], path)
+    return found
+
+
+class TestPagination:
+    # Small enough limits that every endpoint needs more than one page with the default dataset.
+    SMALL_LIMITS = {"invoices": 3, "contracts": 5, "balances": 4, "credit_grants": 4, "products": 5, "rate_cards": 2, "credit_types": 2, "plans": 2, "packages": 3, "billable_metric_definitions": 2, "audit_logs": 5}
+
+    @pytest.mark.parametrize("listing", LISTINGS, ids=lambda listing: listing.name)
+    def test_given_a_small_limit_when_paging_then_several_pages_add_up_to_the_one_page_list_without_repeats(self, fake, client, listing):
+        customer_id = busiest(fake) if listing.per_customer else None
+        limit = self.SMALL_LIMITS[listing.name]
+
+        pages = client.pages(listing, customer_id, limit=limit)
+        whole = client.items(listing, customer_id, limit=20 if listing.name == "contracts" else 100)
+
+        assert len(pages) > 1
+        assert all(len(page) == limit for page in pages[:-1]) and 0 < len(pages[-1]) <= limit
+        assert [item for page in pages for item in page] == whole
+        assert len({item["id"] for item in whole}) == len(whole)
+
+    @pytest.mark.parametrize("listing", LISTINGS, ids=lambda listing: listing.name)
+    def test_given_a_limit_out_of_range_when_listing_then_400_with_a_message(self, fake, client, listing):
+        customer_id = busiest(fake) if listing.per_customer else None
+        too_many = 21 if listing.name == "contracts" else 101
+
+        for limit in (0, too_many):
+            response = client.page(listing, customer_id, limit=limit)
+            assert response.status_code == 400
+            assert "limit" in response.json()["message"]
+
+    def test_given_the_busiest_customer_when_listing_contracts_at_the_largest_limit_then_more_than_one_page_comes_with_a_cursor(self, fake, client):
+        contracts = BY_NAME["contracts"]
+
+        first = client.page(contracts, busiest(fake), body={"include_archived": True}).json()
+        second = client.page(contracts, busiest(fake), token=first["cursor"], body={"include_archived": True}).json()
+
+        assert len(first["data"]) == 20 and first["cursor"]
+        assert len(second["data"]) == fake.dataset.options.busiest_customer_contracts - 20 and second["cursor"] is None
+        assert "next_page" not in first
+
+    def test_given_balances_without_a_limit_then_pages_hold_25_and_the_token_goes_back_in_the_body(self, fake, client):
+        balances = BY_NAME["balances"]
+
+        first = client.page(balances, busiest(fake)).json()
+        second = client.page(balances, busiest(fake), token=first["next_page"]).json()
+        in_query = client.request("POST", balances.path, {**balances.body, "customer_id": busiest(fake)}, next_page=first["next_page"]).json()
+
+        assert len(first["data"]) == 25 and second["data"] and second["next_page"] is None
+        assert in_query["data"] == first["data"], "a token in the query is not this endpoint's: the first page comes again"
+
+    def test_given_packages_without_a_limit_then_pages_hold_10(self, start_fake):
+        fake = start_fake(OPTIONS.with_changes(packages=12))
+
+        first = Client(fake).page(BY_NAME["packages"]).json()
+
+        assert len(first["data"]) == 10 and first["next_page"]
+
+    @pytest.mark.parametrize("name", ["contracts", "balances", "credit_grants"])
+    def test_given_a_token_when_replayed_with_another_body_then_400(self, fake, client, name):
+        listing = BY_NAME[name]
+        first = client.page(listing, busiest(fake), limit=2).json()
+
+        response = client.page(listing, busiest(fake), token=first[listing.answer_key], limit=2, body={"customer_ids": ["x"], "include_archived": False})
+
+        assert response.status_code == 400
+
+
+class TestInvoices:
+    def test_every_customer_has_draft_finalized_and_void_invoices_each_totalling_its_line_items_exactly(self, fake, client):
+        for customer in fake.dataset.customers:
+            invoices = client.items(BY_NAME["invoices"], customer.id)
+
+            assert {invoice["status"] for invoice in invoices} == {"DRAFT", "FINALIZED", "VOID"}
+            for invoice in invoices:
+                assert invoice["customer_id"] == customer.id
+                assert invoice["total"] == sum(line["total"] for line in invoice["line_items"])
+                assert any(line["total"] < 0 for line in invoice["line_items"]) == (invoice["status"] == "FINALIZED")
+
+    def test_given_sort_when_listing_then_issued_at_ascends_by_default_and_descends_with_date_desc(self, fake, client):
+        listing, customer_id = BY_NAME["invoices"], busiest(fake)
+
+        default = client.items(listing, customer_id)
+        ascending = client.items(listing, customer_id, sort="date_asc")
+        descending = client.items(listing, customer_id, sort="date_desc")
+
+        assert default == ascending == sorted(ascending, key=lambda invoice: (invoice["issued_at"], invoice["id"]))
+        assert descending == ascending[::-1]
+        assert client.page(listing, customer_id, sort="newest").status_code == 400
+
+    def test_given_status_and_a_billing_period_range_when_listing_then_only_matching_invoices_come(self, fake, client):
+        listing, customer_id = BY_NAME["invoices"], busiest(fake)
+        everything = client.items(listing, customer_id)
+
+        voids = client.items(listing, customer_id, status="VOID")
+        february = client.items(listing, customer_id, starting_on="2024-02-01T00:00:00Z", ending_before="2024-03-01T00:00:00Z")
+
+        assert voids == [invoice for invoice in everything if invoice["status"] == "VOID"] and voids
+        assert february == [invoice for invoice in everything if invoice["start_timestamp"] == "2024-02-01T00:00:00+00:00"] and february
+        assert client.page(listing, customer_id, starting_on="last week").status_code == 400
+
+    def test_given_an_unknown_customer_when_listing_invoices_then_404(self, client):
+        assert client.page(BY_NAME["invoices"], "no-such-customer").status_code == 404
+
+    def test_given_a_revision_when_listing_again_then_the_draft_keeps_its_id_and_becomes_finalized_or_void_with_a_new_total(self, fake, client):
+        listing = BY_NAME["invoices"]
+        before = {customer.id: client.items(listing, customer.id) for customer in fake.dataset.customers}
+
+        fake.revision = 1
+
+        for position, customer in enumerate(fake.dataset.customers):
+            after = {invoice["id"]: invoice for invoice in client.items(listing, customer.id)}
+            draft = next(invoice for invoice in before[customer.id] if invoice["status"] == "DRAFT")
+            assert after[draft["id"]]["status"] == ("FINALIZED" if position % 2 == 0 else "VOID")
+            assert after[draft["id"]]["total"] > draft["total"]
+            assert after[draft["id"]]["total"] == sum(line["total"] for line in after[draft["id"]]["line_items"])
+            assert len(after) == len(before[customer.id])
+
+    def test_line_items_whose_identifying_fields_repeat_get_numbered_ids_in_served_order(self, fake, client):
+        invoices = client.items(BY_NAME["invoices"], busiest(fake))
+
+        for invoice in invoices:
+            ids = invoice_line_item_ids(invoice["line_items"])
+            digests = [spec_line_item_id(line) for line in invoice["line_items"]]
+            assert len(set(ids)) == len(ids)
+            for index, (line_item_id, digest) in enumerate(zip(ids, digests)):
+                repeat = digests[:index].count(digest) + 1
+                assert line_item_id == (digest if repeat == 1 else f"{digest}-{repeat}")
+        all_ids = [line_item_id for invoice in invoices for line_item_id in invoice_line_item_ids(invoice["line_items"])]
+        assert any(line_item_id.endswith("-2") for line_item_id in all_ids)
+        assert any(line_item_id.endswith("-3") for line_item_id in all_ids)
+
+
+class TestContractsAndBalances:
+    def test_given_include_archived_when_listing_contracts_then_archived_ones_come_only_with_it(self, fake, client):
+        listing, customer_id = BY_NAME["contracts"], busiest(fake)
+
+        active = client.items(listing, customer_id, body={})
+        every = client.items(listing, customer_id, body={"include_archived": True})
+
+        assert len(every) == fake.dataset.options.busiest_customer_contracts > 20
+        assert [contract for contract in every if contract["archived_at"] is None] == active
+        assert len(every) - len(active) == 1
+
+    def test_given_include_balance_and_ledgers_when_listing_contracts_then_commits_carry_them_and_ledgers_add_up_to_balances(self, fake, client):
+        listing, customer_id = BY_NAME["contracts"], busiest(fake)
+
+        bare = client.items(listing, customer_id, body={})
+        full = client.items(listing, customer_id, body={"include_balance": True, "include_ledgers": True})
+
+        bare_balances = [balance for contract in bare for balance in contract["commits"] + contract["credits"]]
+        full_balances = [balance for contract in full for balance in contract["commits"] + contract["credits"]]
+        assert not any("balance" in balance or "ledger" in balance for balance in bare_balances)
+        for balance in full_balances:
+            assert balance["balance"] == sum(entry["amount"] for entry in balance["ledger"])
+
+    @pytest.mark.parametrize(
+        "body, status",
+        [
+            ({}, 400),
+            ({"customer_id": ""}, 400),
+            ({"customer_id": "no-such-customer"}, 404),
+            ({"customer_id": "no-such-customer", "covering_date": "2024-03-01T00:00:00Z", "starting_at": "2024-03-01T00:00:00Z"}, 404),
+        ],
+        ids=["no_customer", "empty_customer", "unknown_customer", "unknown_customer_first"],
+    )
+    def test_given_no_or_an_unknown_customer_when_listing_contracts_then_400_or_404(self, client, body, status):
+        assert client.request("POST", "/v2/contracts/list", body).status_code == status
+
+    def test_given_covering_date_and_starting_at_together_when_listing_contracts_then_400(self, fake, client):
+        body = {"customer_id": busiest(fake), "covering_date": "2024-03-01T00:00:00Z", "starting_at": "2024-03-01T00:00:00Z"}
+
+        assert client.request("POST", "/v2/contracts/list", body).status_code == 400
+
+    def test_given_the_balance_flags_when_listing_balances_then_contract_level_and_archived_ones_come_only_when_asked(self, fake, client):
+        listing, customer = BY_NAME["balances"], fake.dataset.customers[1]
+
+        own = client.items(listing, customer.id, body={})
+        contract_level = client.items(listing, customer.id, body={"include_contract_balances": True})
+        archived_too = client.items(listing, customer.id, body={"include_contract_balances": True, "include_archived": True})
+        non_zero = client.items(listing, customer.id, body={"include_contract_balances": True, "include_archived": True, "exclude_zero_balances": True})
+
+        assert len(own) == 1 and "contract" not in own[0] and own[0]["type"] == "CREDIT"
+        assert len(own) < len(contract_level) < len(archived_too)
+        assert {balance["type"] for balance in archived_too} == {"PREPAID", "CREDIT"}
+        assert len(non_zero) == len(archived_too) - 1, "the archived contract's commit expired in full"
+
+    def test_given_include_ledgers_when_listing_balances_then_each_ledger_adds_up_to_its_balance_and_deductions_name_finalized_invoices(self, fake, client):
+        listing, customer_id = BY_NAME["balances"], busiest(fake)
+        finalized = {invoice["id"] for invoice in client.items(BY_NAME["invoices"], customer_id, status="FINALIZED")}
+
+        balances = client.items(listing, customer_id)
+
+        for balance in balances:
+            assert balance["balance"] == sum(entry["amount"] for entry in balance["ledger"])
+        deducted = {entry["invoice_id"] for balance in balances for entry in balance["ledger"] if "invoice_id" in entry}
+        assert deducted and deducted <= finalized
+
+
+class TestCreditGrantsAndCatalog:
+    def test_given_voided_grants_when_listing_grants_then_they_are_left_out_and_body_filters_narrow_the_list(self, fake, client):
+        listing = BY_NAME["credit_grants"]
+        customer_id = busiest(fake)
+
+        grants = client.items(listing)
+        theirs = client.items(listing, body={"customer_ids": [customer_id]})
+
+        per_customer = fake.dataset.options.credit_grants_per_customer
+        assert len(grants) == per_customer * len(fake.dataset.customers)
+        assert not any(grant["reason"].startswith("Voided") for grant in grants)
+        assert theirs == [grant for grant in grants if grant["customer_id"] == customer_id] and len(theirs) == per_customer
+
+    @pytest.mark.parametrize("name", ["products", "packages"])
+    def test_given_an_archive_filter_when_listing_then_not_archived_is_the_default_and_all_is_both(self, fake, client, name):
+        listing = BY_NAME[name]
+
+        default = client.items(listing, body={})
+        active = client.items(listing, body={"archive_filter": "NOT_ARCHIVED"})
+        archived = client.items(listing, body={"archive_filter": "ARCHIVED"})
+        every = client.items(listing, body={"archive_filter": "ALL"})
+
+        assert default == active and archived
+        assert all(item["archived_at"] is None for item in active) and all(item["archived_at"] for item in archived)
+        assert sorted(item["id"] for item in every) == sorted(item["id"] for item in active + archived)
+        assert client.page(listing, body={"archive_filter": "SOME"}).status_code == 400
+
+    def test_the_invoices_products_and_credit_types_refer_to_the_catalog(self, fake, client):
+        products = {product["id"] for product in client.items(BY_NAME["products"])}
+        credit_types = {credit_type["id"] for credit_type in client.items(BY_NAME["credit_types"])}
+
+        lines = [line for invoice in client.items(BY_NAME["invoices"], busiest(fake)) for line in invoice["line_items"]]
+
+        assert {line["product_id"] for line in lines if "product_id" in line} <= products
+        assert {line["credit_type"]["id"] for line in lines} <= credit_types
+
+
+class TestAuditLogs:
+    def test_entries_are_oldest_first_by_default_newest_first_with_date_desc_and_two_share_a_timestamp(self, client):
+        listing = BY_NAME["audit_logs"]
+
+        ascending = client.items(listing)
+        descending = client.items(listing, sort="date_desc")
+
+        stamps = [entry["timestamp"] for entry in ascending]
+        assert stamps == sorted(stamps) and len(set(stamps)) < len(stamps)
+        assert descending == ascending[::-1]
+
+    def test_given_a_window_when_paging_then_the_token_keeps_it_and_only_entries_inside_come(self, client):
+        listing = BY_NAME["audit_logs"]
+        window = {"starting_on": "2024-03-12T00:07:00Z", "ending_before": "2024-03-14T00:00:00Z"}
+        everything = client.items(listing)
+
+        inside = client.items(listing, limit=2, **window)
+
+        assert inside == [entry for entry in everything if "2024-03-12T00:07:00+00:00" <= entry["timestamp"] < "2024-03-14T00:00:00+00:00"]
+        assert len(inside) > 2
+
+    def test_given_a_resource_when_filtering_then_only_its_entries_come_and_one_without_the_other_is_400(self, fake, client):
+        listing, customer_id = BY_NAME["audit_logs"], busiest(fake)
+
+        entries = client.items(listing, resource_type="customer", resource_id=customer_id)
+
+        assert entries and all(entry["resource_id"] == customer_id for entry in entries)
+        assert client.page(listing, resource_type="customer").status_code == 400
+        assert client.page(listing, resource_id=customer_id).status_code == 400
+
+    def test_given_the_default_knob_when_sending_next_page_with_a_window_then_400(self, fake, client):
+        listing = BY_NAME["audit_logs"]
+        first = client.page(listing, limit=2, starting_on="2024-03-12T00:00:00Z").json()
+
+        resent = client.request("GET", listing.path, next_page=first["next_page"], limit=2, starting_on="2024-03-12T00:00:00Z")
+        dropped = client.request("GET", listing.path, next_page=first["next_page"], limit=2)
+
+        assert fake.audit_rejects_window_with_next_page is True
+        assert resent.status_code == 400 and "next_page" in resent.json()["message"]
+        assert dropped.status_code == 200
+
+    def test_given_the_window_knob_off_when_sending_next_page_with_the_same_window_then_200_and_another_window_400(self, start_fake):
+        fake = start_fake(OPTIONS, audit_rejects_window_with_next_page=False)
+        client, listing = Client(fake), BY_NAME["audit_logs"]
+        first = client.page(listing, limit=2, starting_on="2024-03-12T00:00:00Z").json()
+
+        same = client.request("GET", listing.path, next_page=first["next_page"], limit=2, starting_on="2024-03-12T00:00:00Z")
+        other = client.request("GET", listing.path, next_page=first["next_page"], limit=2, starting_on="2024-03-13T00:00:00Z")
+
+        assert same.status_code == 200 and same.json()["data"]
+        assert other.status_code == 400
+
+    def test_given_the_default_knob_when_reaching_the_last_page_then_its_next_page_is_null(self, fake, client):
+        pages = client.pages(BY_NAME["audit_logs"], limit=5)
+
+        assert fake.audit_empty_last_page_with_token is False
+        assert all(pages)
+
+    def test_given_the_empty_last_page_knob_when_paging_then_an_empty_page_with_a_token_follows_and_the_next_ends_the_chain(self, start_fake):
+        fake = start_fake(OPTIONS, audit_empty_last_page_with_token=True)
+        client, listing = Client(fake), BY_NAME["audit_logs"]
+        fake.audit_empty_last_page_with_token = False
+        plain = client.items(listing, limit=5)
+        fake.audit_empty_last_page_with_token = True
+
+        pages, answers, token = [], [], None
+        while True:
+            answer = client.page(listing, token=token, limit=5).json()
+            answers.append(answer)
+            token = answer["next_page"]
+            if token is None:
+                break
+
+        assert [entry for answer in answers for entry in answer["data"]] == plain
+        assert answers[-2]["data"] == [] and answers[-2]["next_page"] is not None
+        assert answers[-1]["data"] == [] and answers[-3]["data"]
+
+    def test_given_time_passing_or_a_revision_then_new_entries_arrive_with_later_timestamps(self, fake, client):
+        listing = BY_NAME["audit_logs"]
+        before = client.items(listing)
+
+        fake.advance(days=1)
+        later = client.items(listing)
+        fake.revision = 1
+        latest = client.items(listing)
+
+        assert later[: len(before)] == before and len(later) > len(before)
+        assert min(entry["timestamp"] for entry in later[len(before):]) > before[-1]["timestamp"]
+        assert latest[:-1] == later and latest[-1]["timestamp"] > later[-1]["timestamp"]
+
+
+class TestDisabledEndpoints:
+    def test_given_contracts_403_and_packages_404_then_those_answer_so_with_a_message_and_the_rest_serve(self, start_fake):
+        fake = start_fake(OPTIONS, disabled_endpoints={"contracts": 403, "packages": 404})
+        client, customer_id = Client(fake), fake.dataset.customers[0].id
+
+        contracts = client.page(BY_NAME["contracts"], customer_id)
+        packages = client.page(BY_NAME["packages"])
+
+        assert contracts.status_code == 403 and contracts.json()["message"]
+        assert packages.status_code == 404 and packages.json()["message"]
+        for name in ("invoices", "balances", "plans", "audit_logs"):
+            assert client.page(BY_NAME[name], customer_id).status_code == 200
+        assert [request.status for request in fake.requests[:2]] == [403, 404]
+
+    def test_given_a_family_group_then_every_family_in_it_is_off_and_switching_back_serves_again(self, start_fake):
+        fake = start_fake(OPTIONS)
+        client, customer_id = Client(fake), fake.dataset.customers[0].id
+
+        fake.disabled_endpoints = {"plans_api": 403}
+        off = [client.page(BY_NAME[name], customer_id).status_code for name in ("plans", "credit_grants")]
+        costs = client.request("GET", f"/v1/customers/{customer_id}/costs", starting_on="2024-03-13T00:00:00Z", ending_before="2024-03-14T00:00:00Z")
+        products = client.page(BY_NAME["products"])
+        fake.disabled_endpoints = {}
+        on = client.page(BY_NAME["plans"]).status_code
+
+        assert off == [403, 403] and costs.status_code == 403
+        assert products.status_code == 200 and on == 200
+
+    @pytest.mark.parametrize("disabled", [{"contract": 403}, {"contracts": 500}])
+    def test_given_an_unknown_family_or_a_status_other_than_403_or_404_then_value_error(self, disabled):
+        with pytest.raises(ValueError):
+            FakeMetronome(OPTIONS, disabled_endpoints=disabled)
+
+
+class TestFaultsAndLogOnTheNewRoutes:
+    def test_every_new_route_is_logged_with_its_body_and_status(self, fake, client):
+        fake.reset_requests()
+
+        for listing in LISTINGS:
+            client.page(listing, busiest(fake) if listing.per_customer else None, limit=1)
+
+        logged = fake.requests
+        assert [(request.method, request.path) for request in logged] == [
+            (listing.method, listing.path.format(customer_id=busiest(fake))) for listing in LISTINGS
+        ]
+        assert all(request.status == 200 for request in logged)
+        assert logged[1].body["customer_id"] == busiest(fake) and logged[1].body["limit"] == 1
+
+    def test_given_fault_paths_naming_a_new_route_then_it_fails_and_others_do_not(self, start_fake):
+        fake = start_fake(OPTIONS, faults=FaultProbabilities(server_error=1.0), fault_paths=r"^/v2/contracts/list$")
+        client = Client(fake)
+
+        assert client.page(BY_NAME["contracts"], busiest(fake)).status_code == 500
+        assert client.page(BY_NAME["plans"]).status_code == 200
+        assert fake.requests[0].fault == "server_error"
+
+    def test_given_pagination_faults_on_a_body_paged_route_then_an_empty_page_carries_a_cursor_and_a_sent_cursor_repeats(self, start_fake):
+        fake = start_fake(OPTIONS)
+        client, listing = Client(fake), BY_NAME["contracts"]
+        first = client.page(listing, busiest(fake), limit=5).json()
+
+        fake.faults = FaultProbabilities(empty_page_with_token=1.0)
+        empty = client.page(listing, busiest(fake), limit=5).json()
+        fake.faults = FaultProbabilities(repeated_token=1.0)
+        repeated = client.page(listing, busiest(fake), token=first["cursor"], limit=5).json()
+
+        assert empty["data"] == [] and empty["cursor"]
+        assert repeated["data"] and repeated["cursor"] == first["cursor"]
+
+
+class TestGroundTruth:
+    @pytest.mark.parametrize("config", [CONFIG, {**CONFIG, "include_archived_customers": True}, {**CONFIG, "customer_ids": ["placeholder"]}], ids=["active", "archived_too", "configured_ids"])
+    def test_each_streams_records_are_what_the_fake_serves_read_as_the_stream_reads_it(self, start_fake, config):
+        fake = start_fake(OPTIONS.with_changes(archived_share=0.34))
+        fake.revision = 1
+        client = Client(fake)
+        if config.get("customer_ids"):
+            config = {**config, "customer_ids": [fake.dataset.customers[1].id, "unknown-customer"]}
+        active = [customer.id for customer in fake.dataset.customers if not customer.archived]
+        archived = [customer.id for customer in fake.dataset.customers if customer.archived]
+        read = config.get("customer_ids", active + (archived if config.get("include_archived_customers") else []))
+        known = [customer_id for customer_id in read if fake.dataset.customer(customer_id)]
+
+        expected = expected_records(fake.dataset, config)
+
+        served = {
+            INVOICES: [invoice for customer_id in known for invoice in client.items(BY_NAME["invoices"], customer_id)],
+            CONTRACTS: [contract for customer_id in known for contract in client.items(BY_NAME["contracts"], customer_id, body={"include_archived": True})],
+            BALANCES: [{**balance, "customer_id": customer_id} for customer_id in known for balance in client.items(BY_NAME["balances"], customer_id)],
+            CREDIT_GRANTS: client.items(BY_NAME["credit_grants"]),
+            PRODUCTS: client.items(BY_NAME["products"]),
+            RATE_CARDS: client.items(BY_NAME["rate_cards"]),
+            CREDIT_TYPES: client.items(BY_NAME["credit_types"]),
+            PLANS: client.items(BY_NAME["plans"]),
+            PACKAGES: client.items(BY_NAME["packages"]),
+            BILLABLE_METRIC_DEFINITIONS: client.items(BY_NAME["billable_metric_definitions"], include_archived="true"),
+            AUDIT_LOGS: client.items(BY_NAME["audit_logs"], starting_on=config["start_date"], ending_before=fake.now.isoformat()),
+        }
+        for stream, records in served.items():
+            assert expected[stream] == records, stream
+            assert len({primary_key(stream, record) for record in records}) == len(records), stream
+        assert {invoice["customer_id"] for invoice in expected[INVOICES]} == set(known)
+
+    def test_invoice_line_item_records_flatten_each_invoice_with_its_ids_and_period(self, fake):
+        expected = expected_records(fake.dataset, CONFIG)
+
+        rows = expected[INVOICE_LINE_ITEMS]
+
+        assert len(rows) == sum(len(invoice["line_items"]) for invoice in expected[INVOICES])
+        assert len({primary_key(INVOICE_LINE_ITEMS, row) for row in rows}) == len(rows)
+        for invoice in expected[INVOICES]:
+            own = [row for row in rows if row["invoice_id"] == invoice["id"]]
+            assert [{name: row[name] for name in line} for row, line in zip(own, invoice["line_items"])] == invoice["line_items"]
+            assert {(row["customer_id"], row["invoice_start_timestamp"], row["invoice_end_timestamp"]) for row in own} == {
+                (invoice["customer_id"], invoice["start_timestamp"], invoice["end_timestamp"])
+            }
+            assert sum(row["total"] for row in own) == invoice["total"]
+
+    def test_contracts_default_to_neither_balances_nor_ledgers_and_can_have_both(self, fake):
+        bare = expected_contracts(fake.dataset, CONFIG)
+        full = expected_contracts(fake.dataset, CONFIG, include_balance=True, include_ledgers=True)
+
+        assert not any("balance" in commit for contract in bare for commit in contract["commits"])
+        assert all("balance" in commit and "ledger" in commit for contract in full for commit in contract["commits"])
+
+    def test_audit_logs_are_read_from_start_date_or_the_saved_cursor_inclusive_until_now(self, fake):
+        first = expected_audit_logs(fake.dataset, CONFIG)
+        cursor = expected_audit_log_cursor(fake.dataset, CONFIG)
+        fake.advance(days=1)
+        state = {AUDIT_LOGS: {"timestamp": cursor}}
+
+        resumed = expected_audit_logs(fake.dataset, CONFIG, state=state)
+
+        at_cursor = [entry for entry in first if entry["timestamp"] == cursor]
+        assert cursor == first[-1]["timestamp"]
+        assert resumed[: len(at_cursor)] == at_cursor, "entries at the cursor's moment are read again"
+        assert all(entry["timestamp"] > cursor for entry in resumed[len(at_cursor) :]) and len(resumed) > len(at_cursor)
+        start, end = audit_log_window(fake.dataset, {**CONFIG, "end_date": "2024-03-14T00:00:00Z"}, state=state)
+        assert (start.isoformat(), end.isoformat()) == (cursor, "2024-03-14T00:00:00+00:00")
+        assert expected_audit_log_cursor(fake.dataset, {**CONFIG, "end_date": "2024-03-01T00:00:00Z"}, state=state) == cursor
+
+    def test_given_new_options_at_any_value_then_a_seeds_customers_metrics_and_usage_stay(self):
+        default = Dataset(DatasetOptions(seed=7))
+        changed = Dataset(
+            DatasetOptions(seed=7, invoices_per_customer=9, contracts_per_customer=5, busiest_customer_contracts=0, credit_grants_per_customer=4, plans=1, packages=0, audit_entries_per_day=5)
+        )
+
+        assert changed.customers == default.customers and changed.metrics == default.metrics
