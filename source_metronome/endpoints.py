@@ -102,7 +102,8 @@ STREAMS: Tuple[Endpoint, ...] = (
         pagination=NEXT_PAGE_IN_BODY,
         # The documented default page; Metronome documents no larger limit for this endpoint.
         max_page_size=25,
-        body={"include_archived": True, "include_ledgers": True, "include_balance": True},
+        # Without include_contract_balances only customer-level commits and credits come.
+        body={"include_archived": True, "include_ledgers": True, "include_balance": True, "include_contract_balances": True},
         primary_key="id",
         records=records.with_customer,
         feature=CONTRACTS,

@@ -52,6 +52,7 @@ class AuditLogStream(AccountStream):
     def __init__(self, endpoint: Endpoint, context: SyncContext):
         super().__init__(endpoint, context)
         self._start_date = context.config.start_date
+        self._end_date = context.config.end_date
         self._saved: Optional[str] = None
         self._latest: Optional[str] = None
         self._incremental = False
@@ -75,6 +76,8 @@ class AuditLogStream(AccountStream):
         params = super().request_params(stream_state, stream_slice, next_page_token)
         if not next_page_token:
             params["starting_on"] = format_timestamp(self._window_start())
+            if self._end_date:
+                params["ending_before"] = format_timestamp(self._end_date)
         return params
 
     def _window_start(self) -> datetime:
