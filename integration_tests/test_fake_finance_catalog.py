@@ -312,6 +312,12 @@ class TestPagination:
 
         assert len(first["data"]) == 10 and first["next_page"]
 
+    @pytest.mark.parametrize("token", [5, "garbage"])
+    def test_given_a_malformed_cursor_in_the_body_then_400_with_a_message(self, fake, client, token):
+        response = client.request("POST", "/v2/contracts/list", {"customer_id": busiest(fake), "cursor": token})
+
+        assert response.status_code == 400 and "cursor" in response.json()["message"]
+
     @pytest.mark.parametrize("name", ["contracts", "balances", "credit_grants"])
     def test_given_a_token_when_replayed_with_another_body_then_400(self, fake, client, name):
         listing = BY_NAME[name]
