@@ -51,6 +51,7 @@ from integration_tests.fake_metronome import (
     primary_key,
     without_nulls,
 )
+from integration_tests.fake_metronome.ground_truth import PRIMARY_KEYS
 
 SCHEMAS = Path(__file__).parent.parent / "source_metronome" / "schemas"
 OPTIONS = DatasetOptions(customers=3, metrics_per_customer=2, days_of_history=4)
@@ -241,8 +242,6 @@ class TestEveryServedItemFitsTheSdkAndTheSchemas:
 
 
 def primary_key_fields(stream: str) -> Tuple[str, ...]:
-    from integration_tests.fake_metronome.ground_truth import PRIMARY_KEYS
-
     return PRIMARY_KEYS[stream]
 
 
