@@ -4,8 +4,9 @@ against metronome-sdk 4.12's pydantic models and the streams' JSON schemas."""
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import jsonschema
 import pytest
@@ -50,6 +51,7 @@ from integration_tests.fake_metronome import (
     primary_key,
     without_nulls,
 )
+from integration_tests.fake_metronome.ground_truth import PRIMARY_KEYS
 
 SCHEMAS = Path(__file__).parent.parent / "source_metronome" / "schemas"
 OPTIONS = DatasetOptions(customers=3, metrics_per_customer=2, days_of_history=4)
@@ -174,6 +176,15 @@ def unknown_fields(model: Any, path: str = "$") -> List[str]:
     return found
 
 
+# jsonschema checks `date-time` only with an optional package: timestamps must parse and carry an offset.
+DATE_TIMES = jsonschema.FormatChecker(formats=())
+
+
+@DATE_TIMES.checks("date-time", raises=ValueError)
+def _date_time_with_offset(value: Any) -> bool:
+    return not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is not None
+
+
 def schema_of(stream: str) -> Dict[str, Any]:
     return json.loads((SCHEMAS / f"{stream}.json").read_text())
 
@@ -199,14 +210,15 @@ class TestEveryServedItemFitsTheSdkAndTheSchemas:
         assert items
         adapter = TypeAdapter(listing.model)
         for item in items:
-            assert unknown_fields(adapter.validate_python(item)) == []
+            # Strict, from the JSON text: no coercion of strings to numbers or of numbers to strings.
+            assert unknown_fields(adapter.validate_json(json.dumps(item), strict=True)) == []
 
     @pytest.mark.parametrize("stream", BILLING_STREAMS)
     @pytest.mark.parametrize("revision", [0, 1])
     def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, start_fake, stream, revision):
         fake = start_fake(OPTIONS.with_changes(archived_share=0.34))
         fake.revision = revision
-        validator = jsonschema.Draft7Validator(schema_of(stream))
+        validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=DATE_TIMES)
 
         records = expected_records(fake.dataset, {**CONFIG, "include_archived_customers": True})[stream]
 
@@ -230,8 +242,6 @@ class TestEveryServedItemFitsTheSdkAndTheSchemas:
 
 
 def primary_key_fields(stream: str) -> Tuple[str, ...]:
-    from integration_tests.fake_metronome.ground_truth import PRIMARY_KEYS
-
     return PRIMARY_KEYS[stream]
 
 
@@ -301,6 +311,12 @@ class TestPagination:
 
         assert len(first["data"]) == 10 and first["next_page"]
 
+    @pytest.mark.parametrize("token", [5, "garbage"])
+    def test_given_a_malformed_cursor_in_the_body_then_400_with_a_message(self, fake, client, token):
+        response = client.request("POST", "/v2/contracts/list", {"customer_id": busiest(fake), "cursor": token})
+
+        assert response.status_code == 400 and "cursor" in response.json()["message"]
+
     @pytest.mark.parametrize("name", ["contracts", "balances", "credit_grants"])
     def test_given_a_token_when_replayed_with_another_body_then_400(self, fake, client, name):
         listing = BY_NAME[name]
@@ -343,6 +359,17 @@ class TestInvoices:
         assert voids == [invoice for invoice in everything if invoice["status"] == "VOID"] and voids
         assert february == [invoice for invoice in everything if invoice["start_timestamp"] == "2024-02-01T00:00:00+00:00"] and february
         assert client.page(listing, customer_id, starting_on="last week").status_code == 400
+
+    def test_given_the_z_millis_style_when_listing_then_every_new_endpoints_timestamps_end_in_z_with_milliseconds(self, start_fake):
+        fake = start_fake(OPTIONS, timestamp_style="z_millis")
+        client, customer_id = Client(fake), fake.dataset.customers[0].id
+
+        invoice = client.items(BY_NAME["invoices"], customer_id)[0]
+        contract = client.items(BY_NAME["contracts"], customer_id)[0]
+        entry = client.items(BY_NAME["audit_logs"])[0]
+
+        for stamp in (invoice["issued_at"], invoice["line_items"][0]["starting_at"], contract["starting_at"], entry["timestamp"]):
+            assert stamp.endswith("Z") and len(stamp) == len("2024-03-01T00:00:00.000Z")
 
     def test_given_an_unknown_customer_when_listing_invoices_then_404(self, client):
         assert client.page(BY_NAME["invoices"], "no-such-customer").status_code == 404

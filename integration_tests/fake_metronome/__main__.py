@@ -24,6 +24,9 @@ def main() -> None:
     parser.add_argument("--revision", type=int, default=0, help="revisions of backdated events delivered at start")
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--fault-paths", help="regular expression: faults hit only the request paths it matches")
+    parser.add_argument("--disable", action="append", default=[], metavar="FAMILY=STATUS", help="switch an endpoint family off (403 or 404), e.g. contracts=403; repeatable")
+    parser.add_argument("--audit-accepts-window-with-next-page", action="store_true", help="GET /v1/auditLogs takes starting_on/ending_before with next_page")
+    parser.add_argument("--audit-empty-last-page-with-token", action="store_true", help="GET /v1/auditLogs ends with an empty page that carries a token")
     for option in fields(DatasetOptions):
         kind = parse_timestamp if option.name == "now" else type(option.default)
         parser.add_argument(f"--{option.name.replace('_', '-')}", type=kind, default=option.default)
@@ -44,6 +47,9 @@ def main() -> None:
         faults=faults,
         fault_seed=args["fault_seed"],
         fault_paths=args["fault_paths"],
+        disabled_endpoints={family: int(status) for family, status in (setting.split("=", 1) for setting in args["disable"])},
+        audit_rejects_window_with_next_page=not args["audit_accepts_window_with_next_page"],
+        audit_empty_last_page_with_token=args["audit_empty_last_page_with_token"],
     )
     fake.revision = args["revision"]
     with fake:

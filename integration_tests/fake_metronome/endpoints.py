@@ -139,7 +139,11 @@ def disabled_error(family: str, status: int) -> ApiError:
 
 
 def sends_token(endpoint: Endpoint, query: Mapping[str, Sequence[str]], body: Any) -> bool:
-    return _token_of(endpoint.paging, query, body if isinstance(body, dict) else {}) is not None
+    try:
+        return _token_of(endpoint.paging, query, body if isinstance(body, dict) else {}) is not None
+    except ApiError:
+        # A malformed token: serve() answers 400 for it.
+        return False
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,7 @@ def serve(endpoint: Endpoint, dataset: Any, style: str, knobs: Any, method: str,
     token = _token_of(paging, query, body)
     offset, phase, carried = 0, 0, {name: query[name][-1] for name in paging.carried if name in query}
     if token is not None:
-        offset, phase, carried = _decode(token, request_fingerprint)
+        offset, phase, carried = _decode(token, request_fingerprint, paging.token_name)
         resent = {name: query[name][-1] for name in paging.carried if name in query}
         if resent and paging.rejects_carried_knob and getattr(knobs, paging.rejects_carried_knob):
             raise ApiError(400, f"{', '.join(sorted(resent))} cannot be used with {paging.token_name}")
@@ -228,12 +232,12 @@ def _encode(offset: int, phase: int, carried: Mapping[str, str], request_fingerp
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def _decode(token: str, request_fingerprint: str) -> Tuple[int, int, Dict[str, str]]:
+def _decode(token: str, request_fingerprint: str, token_name: str) -> Tuple[int, int, Dict[str, str]]:
     try:
         payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         offset, phase, carried, token_fingerprint = int(payload["o"]), int(payload["p"]), dict(payload["c"]), payload["f"]
     except (ValueError, TypeError, KeyError, AttributeError):
-        raise ApiError(400, "next_page is not a valid page token") from None
+        raise ApiError(400, f"{token_name} is not a valid page token") from None
     if token_fingerprint != request_fingerprint:
         raise ApiError(400, "The page token belongs to a different query; send every other parameter and the body unchanged")
     return offset, phase, carried

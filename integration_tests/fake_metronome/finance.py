@@ -35,8 +35,8 @@ from integration_tests.fake_metronome.catalog import (
     SEATS,
     credit_type_data,
     product_named,
+    products,
     rate_card_id,
-    usage_product,
 )
 from integration_tests.fake_metronome.dataset import COMPUTE_CREDITS, USD_CENTS, Customer, Dataset
 from integration_tests.fake_metronome.endpoints import BODY, Paging, Request
@@ -157,8 +157,12 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
     usd = credit_type_data(USD_CENTS)
     period = {"starting_at": start, "ending_before": end}
     lines: List[Dict[str, Any]] = []
+    # The catalog once, rather than once per line item.
+    listed = products(dataset)
+    by_metric = {product.billable_metric_id: product for product in listed if product.billable_metric_id}
+    by_name = {product.name: product for product in listed if product.billable_metric_id is None}
     for metric in dataset.metrics_of(customer):
-        product = usage_product(dataset, metric.id)
+        product = by_metric[metric.id]
         key = metric.group_keys[0] if metric.group_keys else None
         for value in ([f"{key}-a", f"{key}-b"] if key else [None]):
             quantity = 1 + seeded_int(seed, "invoice-quantity", customer.id, number, metric.id, value) % 400 + (10 if late else 0)
@@ -178,7 +182,7 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
             if key:
                 line.update(group_key=key, group_value=value, presentation_group_values={key: value})
             lines.append(line)
-    fee = product_named(dataset, PLATFORM_FEE)
+    fee = by_name[PLATFORM_FEE]
     lines.append(
         {
             "type": "scheduled",
@@ -193,7 +197,7 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
             "custom_fields": {},
         }
     )
-    seats = product_named(dataset, SEATS)
+    seats = by_name[SEATS]
     for pieces, quantity in enumerate((3, 2, 1)[: 3 if number == 1 else 2]):
         lines.append(
             {

@@ -41,7 +41,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from integration_tests.fake_metronome.costs import cost_days
 from integration_tests.fake_metronome.customers_read import customer_ids_read as _customer_ids
 from integration_tests.fake_metronome.customers_read import customers_read as _known_customers
-from integration_tests.fake_metronome.dataset import BillableMetric, Customer, Dataset
+from integration_tests.fake_metronome.dataset import BillableMetric, Dataset
 from integration_tests.fake_metronome.ground_truth_billing import BILLING_PRIMARY_KEYS, expected_billing_records
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
 from integration_tests.fake_metronome.usage import Grouping, usage_windows
