@@ -1,11 +1,14 @@
-"""Account-wide lists: read whole, every page, in a full refresh."""
+"""Account-wide lists: read whole, every page, in a full refresh; the audit log from its saved
+timestamp; and streams of a feature the account lacks skipped."""
 
-from airbyte_cdk.models import SyncMode
+import pytest
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import read
-from airbyte_cdk.test.mock_http import HttpMocker
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
+from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, error, page
 
 
 class TestFullRefresh:
@@ -19,3 +22,80 @@ class TestFullRefresh:
 
         assert [message.record.data["id"] for message in output.records] == [CUSTOMER, OTHER_CUSTOMER]
         assert not output.errors
+
+
+AUDIT_URL = f"{BASE}/auditLogs"
+
+
+def _audit_request(**params: str) -> HttpRequest:
+    return HttpRequest(AUDIT_URL, query_params={"sort": "date_asc", "limit": "100", **params})
+
+
+def _entry(entry_id: str, timestamp: str) -> dict:
+    return {"id": entry_id, "timestamp": timestamp, "action": "update", "resource_type": "contract", "resource_id": "c-1"}
+
+
+class TestAuditLogs:
+    @HttpMocker()
+    def test_given_no_state_when_read_then_the_window_starts_at_start_date_on_the_first_request_only(self, http_mocker: HttpMocker = None):
+        http_mocker.get(_audit_request(starting_on="2024-03-01T00:00:00+00:00"), page([_entry("a", "2024-03-02T10:00:00+00:00")], next_page="p2"))
+        http_mocker.get(_audit_request(next_page="p2"), page([_entry("b", "2024-03-03T10:00:00Z")]))
+
+        output = read(SourceMetronome(), config(), catalog("audit_logs"))
+
+        assert [message.record.data["id"] for message in output.records] == ["a", "b"]
+        assert output.most_recent_state.stream_state.__dict__ == {"timestamp": "2024-03-03T10:00:00+00:00"}
+
+    @HttpMocker()
+    def test_given_a_saved_timestamp_when_read_incrementally_then_the_hour_before_it_is_read_again(self, http_mocker: HttpMocker = None):
+        http_mocker.get(_audit_request(starting_on="2024-03-10T09:30:00+00:00"), page([_entry("old", "2024-03-10T10:00:00+00:00")]))
+
+        state = StateBuilder().with_stream_state("audit_logs", {"timestamp": "2024-03-10T10:30:00+00:00"}).build()
+        output = read(SourceMetronome(), config(), catalog("audit_logs"), state)
+
+        assert [message.record.data["id"] for message in output.records] == ["old"]
+        # An entry re-read from the lookback does not move the cursor back.
+        assert output.most_recent_state.stream_state.__dict__ == {"timestamp": "2024-03-10T10:30:00+00:00"}
+
+    @HttpMocker()
+    def test_given_a_saved_timestamp_when_full_refresh_then_it_reads_from_start_date(self, http_mocker: HttpMocker = None):
+        http_mocker.get(_audit_request(starting_on="2024-03-01T00:00:00+00:00"), page([_entry("a", "2024-03-02T10:00:00+00:00")]))
+
+        state = StateBuilder().with_stream_state("audit_logs", {"timestamp": "2024-03-10T10:30:00+00:00"}).build()
+        output = read(SourceMetronome(), config(), catalog("audit_logs", sync_mode=SyncMode.full_refresh), state)
+
+        assert [message.record.data["id"] for message in output.records] == ["a"]
+
+    @HttpMocker()
+    def test_given_an_empty_last_page_with_a_token_when_read_then_the_list_ends_without_a_warning(self, http_mocker: HttpMocker = None):
+        http_mocker.get(_audit_request(starting_on="2024-03-01T00:00:00+00:00"), page([_entry("a", "2024-03-02T10:00:00+00:00")], next_page="p2"))
+        http_mocker.get(_audit_request(next_page="p2"), page([], next_page="p3"))
+
+        output = read(SourceMetronome(), config(), catalog("audit_logs"))
+
+        assert [message.record.data["id"] for message in output.records] == ["a"]
+        assert not [log for log in output.logs if log.log.level.value == "WARN"]
+
+
+class TestFeatureOff:
+    @pytest.mark.parametrize("status", [403, 404])
+    def test_given_an_account_without_the_feature_when_read_then_the_stream_is_skipped_with_one_warning(self, status: int):
+        with HttpMocker() as http_mocker:
+            products = HttpRequest(f"{BASE}/contract-pricing/products/list", query_params={"limit": "100"}, body={"archive_filter": "ALL"})
+            http_mocker.post(products, error(status, "Contract pricing is not enabled"))
+            http_mocker.get(HttpRequest(f"{BASE}/credit-types/list", query_params={"limit": "100"}), page([{"id": "usd", "name": "USD (cents)"}]))
+
+            output = read(SourceMetronome(), config(), catalog("products", "credit_types", sync_mode=SyncMode.full_refresh))
+
+        assert [message.record.stream for message in output.records] == ["credit_types"]
+        warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
+        assert len([warning for warning in warnings if warning.startswith("Skipping the products stream")]) == 1
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_a_403_from_an_endpoint_every_account_has_when_read_then_the_token_is_rejected(self, http_mocker: HttpMocker = None):
+        http_mocker.get(HttpRequest(f"{BASE}/credit-types/list", query_params={"limit": "100"}), error(403, "Forbidden"))
+
+        output = read(SourceMetronome(), config(), catalog("credit_types", sync_mode=SyncMode.full_refresh), expecting_exception=True)
+
+        assert output.errors and {error.trace.error.failure_type for error in output.errors} == {FailureType.config_error}
