@@ -2,7 +2,7 @@
 
 import json
 from typing import Any, Mapping, Optional
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -24,15 +24,16 @@ def read_page(response: requests.Response) -> Optional[Mapping[str, Any]]:
     return response.__dict__[_CACHE_KEY]
 
 
-def sent_page_token(response: requests.Response) -> Optional[str]:
-    return parse_qs(urlsplit(response.request.url).query).get("next_page", [None])[0]
+# The partition of a request whose partition is in its body (usage, contracts, balances).
+BODY_PARTITION_FIELDS = (("customer_id", "customer"), ("billable_metric_id", "billable metric"))
 
 
 def describe_request(response: requests.Response) -> str:
-    """The endpoint and, for the usage endpoint whose partition is in the body, the partition."""
+    """The endpoint and, for a request whose partition is in the body, the partition."""
     request = response.request
     description = f"{request.method} {urlsplit(request.url).path}"
-    if request.body:
-        body = json.loads(request.body)
-        description += f" for customer {body.get('customer_id')}, billable metric {body.get('billable_metric_id')}"
+    body = json.loads(request.body) if request.body else {}
+    partition = [f"{label} {body[field]}" for field, label in BODY_PARTITION_FIELDS if body.get(field)]
+    if partition:
+        description += " for " + ", ".join(partition)
     return description
