@@ -11,13 +11,25 @@ import os
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Sequence
 
 import pytest
 
 from integration_tests.conftest import connector_config
 from integration_tests.connector_cli import NOW_ENV, connector_command, write_json
-from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome, expected_records, primary_key, without_nulls
+from integration_tests.fake_metronome import (
+    AUDIT_LOGS,
+    CONTRACTS,
+    COSTS,
+    INVOICE_LINE_ITEMS,
+    INVOICES,
+    USAGE,
+    DatasetOptions,
+    FakeMetronome,
+    expected_records,
+    primary_key,
+    without_nulls,
+)
 from integration_tests.fake_metronome.ground_truth import PRIMARY_KEYS
 from integration_tests.record_checks import assert_records_match, changed_keys
 
@@ -47,11 +59,12 @@ def pyairbyte_python() -> Path:
     return PYAIRBYTE_PYTHON
 
 
-def sync_to_duckdb(pyairbyte_python: Path, fake: FakeMetronome, db: Path) -> Dict[str, Any]:
+def sync_to_duckdb(pyairbyte_python: Path, fake: FakeMetronome, db: Path, streams: Sequence[str] = (USAGE, COSTS)) -> Dict[str, Any]:
     """One PyAirbyte sync into `db` at the fake's "now"; what the script reports of the tables."""
     config = write_json(db.parent / "config.json", connector_config(fake, SETTINGS))
+    command = [str(pyairbyte_python), str(SYNC_SCRIPT), "--executable", str(connector_command()), "--config", str(config), "--db", str(db)]
     completed = subprocess.run(
-        [str(pyairbyte_python), str(SYNC_SCRIPT), "--executable", str(connector_command()), "--config", str(config), "--db", str(db)],
+        [*command, "--streams", *streams],
         capture_output=True,
         text=True,
         timeout=SYNC_TIMEOUT_SECONDS,
@@ -121,3 +134,31 @@ def test_given_a_full_then_a_late_data_incremental_sync_into_duckdb_then_tables_
 
 def extracted_at(row: Mapping[str, Any]) -> datetime:
     return datetime.fromisoformat(row["_airbyte_extracted_at"])
+
+
+MONEY_TABLES = (INVOICES, INVOICE_LINE_ITEMS, CONTRACTS, AUDIT_LOGS)
+
+
+def test_given_money_tables_synced_twice_into_duckdb_then_fields_are_typed_columns_and_finalized_drafts_replace_their_rows(
+    pyairbyte_python, start_fake, tmp_path
+):
+    fake = start_fake(DATASET)
+    db = tmp_path / "money.duckdb"
+
+    first = sync_to_duckdb(pyairbyte_python, fake, db, MONEY_TABLES)
+    fake.revision = 1
+    second = sync_to_duckdb(pyairbyte_python, fake, db, MONEY_TABLES)
+
+    expected = expected_records(fake.dataset, SETTINGS)
+    for stream in (INVOICES, INVOICE_LINE_ITEMS, CONTRACTS):
+        table = second["tables"][stream]
+        assert table["row_count"] == table["distinct_keys"] == len(expected[stream]) > 0, f"{stream}: rows duplicated or lost"
+    statuses = {row["id"]: row["status"] for row in second["tables"][INVOICES]["rows"]}
+    drafts_before = [row["id"] for row in first["tables"][INVOICES]["rows"] if row["status"] == "DRAFT"]
+    assert drafts_before and all(statuses[invoice_id] != "DRAFT" for invoice_id in drafts_before)
+    # Top-level fields are typed columns; nested objects stay JSON.
+    invoice_types = second["tables"][INVOICES]["column_types"]
+    assert invoice_types["total"].startswith(("DECIMAL", "DOUBLE")) and invoice_types["status"] == "VARCHAR"
+    assert invoice_types["line_items"] == "JSON" and invoice_types["start_timestamp"].startswith("TIMESTAMP")
+    assert second["tables"][INVOICE_LINE_ITEMS]["column_types"]["credit_type"] == "JSON"
+    assert second["tables"][AUDIT_LOGS]["row_count"] == second["tables"][AUDIT_LOGS]["distinct_keys"] > 0

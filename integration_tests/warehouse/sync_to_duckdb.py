@@ -10,7 +10,8 @@ with --executable, as PyAirbyte runs any locally installed connector. A second r
 
 The last line of stdout is one JSON object: the write method PyAirbyte chose per stream, the
 records it processed, each stream's table (row count, distinct primary keys, rows sorted by
-primary key, timestamps in ISO form), and the state saved for the next sync.
+primary key, timestamps in ISO form, and each column's DuckDB type), and the state saved for the
+next sync.
 """
 
 import argparse
@@ -85,7 +86,8 @@ def table_report(cache: Any, stream: str, primary_key: List[str]) -> Dict[str, A
     key = ", ".join(f'"{column}"' for column in primary_key)
     counts = run_query(cache, f"SELECT COUNT(*) AS row_count, COUNT(DISTINCT ({key})) AS distinct_keys FROM main.{table}")[0]
     rows = run_query(cache, f"SELECT * EXCLUDE (_airbyte_raw_id, _airbyte_meta) FROM main.{table} ORDER BY {key}")
-    return {"table": table, **counts, "rows": rows}
+    types = run_query(cache, f"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '{table}'")
+    return {"table": table, **counts, "rows": rows, "column_types": {row["column_name"]: row["data_type"] for row in types}}
 
 
 def run_query(cache: Any, sql: str) -> List[Dict[str, Any]]:
