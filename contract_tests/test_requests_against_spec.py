@@ -19,6 +19,21 @@ COSTS = "GET /v1/customers/{customer_id}/costs"
 STREAMS = ("usage_with_groups", "customer_costs")
 # Issue 8's streams, read in test_new_streams_against_spec.py.
 NEW_STREAMS = ("customers", "billable_metrics", "customer_cost_line_items")
+# The finance, catalog and audit streams (test_billing_streams_against_spec.py).
+BILLING_STREAMS = (
+    "invoices",
+    "invoice_line_items",
+    "contracts",
+    "balances",
+    "credit_grants",
+    "products",
+    "rate_cards",
+    "credit_types",
+    "plans",
+    "packages",
+    "billable_metric_definitions",
+    "audit_logs",
+)
 # Enough pages to send at least two follow-up requests on every listing.
 PAGES_PER_LISTING = 3
 
@@ -61,7 +76,7 @@ def test_given_a_valid_config_when_discovering_then_every_stream_is_listed_and_n
 
     assert_every_request_kept_to_the_spec(proxy, run)
     [catalog] = run.of_type("CATALOG")
-    assert sorted(stream["name"] for stream in catalog["catalog"]["streams"]) == sorted(STREAMS + NEW_STREAMS)
+    assert sorted(stream["name"] for stream in catalog["catalog"]["streams"]) == sorted(STREAMS + NEW_STREAMS + BILLING_STREAMS)
 
 
 @pytest.mark.parametrize("window_size", ["HOUR", "DAY", "NONE"])

@@ -16,6 +16,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from integration_tests.conftest import connector_config
 from integration_tests.connector_cli import run_connector, write_json
 from integration_tests.fake_metronome import (
+    BILLING_STREAMS,
     BILLABLE_METRICS,
     COST_LINE_ITEMS,
     COSTS,
@@ -111,7 +112,7 @@ def test_given_any_config_when_discovering_then_the_new_streams_declare_their_sy
 
     streams = discover(fake, {"start_date": "2024-03-10"}, tmp_path)
 
-    assert set(streams) == {USAGE, COSTS, *NEW_STREAMS}
+    assert set(streams) == {USAGE, COSTS, *NEW_STREAMS, *BILLING_STREAMS}
     for name, modes, primary_key in (
         (CUSTOMERS, ["full_refresh"], [["id"]]),
         (BILLABLE_METRICS, ["full_refresh"], [["customer_id"], ["id"]]),
