@@ -11,6 +11,9 @@ MAIN_REQUIREMENTS = [
 
 TEST_REQUIREMENTS = [
     "pytest>=8",
+    # Imported by the CDK's HttpMocker (airbyte_cdk.test.mock_http), which the unit tests use; the
+    # CDK lists it only among its own dev extras.
+    "requests-mock>=1.12",
 ]
 
 setup(
