@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from integration_tests.connector_cli import NOW_ENV, ConnectorRun, configured_catalog, run_connector, write_json
+from integration_tests.connector_cli import NOW_ENV, ConnectorRun, configured_catalog, run_with_files
 from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome
 
 # Distinctive, so a leak into the connector's output cannot be a coincidence.
@@ -75,17 +75,15 @@ def sync(tmp_path: Path) -> Callable[..., ConnectorRun]:
         expect_success: bool = True,
         catalog: Optional[Mapping[str, Any]] = None,
     ) -> ConnectorRun:
-        number = next(numbers)
-        arguments = [
+        result = run_with_files(
             "read",
-            "--config",
-            str(write_json(tmp_path / f"config-{number}.json", connector_config(fake, settings))),
-            "--catalog",
-            str(write_json(tmp_path / f"catalog-{number}.json", catalog or configured_catalog(sync_modes))),
-        ]
-        if state_messages is not None:
-            arguments += ["--state", str(write_json(tmp_path / f"state-{number}.json", state_messages))]
-        result = run_connector(arguments, now=fake.now)
+            connector_config(fake, settings),
+            tmp_path,
+            fake.now,
+            catalog or configured_catalog(sync_modes),
+            state_messages,
+            prefix=f"sync-{next(numbers)}-",
+        )
         assert fake.token not in result.stdout + result.stderr, "the API token appeared in the connector's output"
         if expect_success:
             assert result.returncode == 0, f"sync failed: {result.error_messages()}\n{result.stderr[-3000:]}"
