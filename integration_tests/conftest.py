@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from integration_tests.connector_cli import NOW_ENV, ConnectorRun, configured_catalog, run_with_files
-from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome
+from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome, LoggedRequest
 
 # Distinctive, so a leak into the connector's output cannot be a coincidence.
 SECRET_TOKEN = "mtr-e2e-9d4c1f7a-never-print-me"
@@ -52,6 +52,19 @@ def start_fake() -> Iterator[Callable[..., FakeMetronome]]:
     yield start
     for fake in started:
         fake.stop()
+
+
+def requests_to(fake: FakeMetronome, path_end: str) -> List[LoggedRequest]:
+    """The requests the fake logged whose path ends with path_end ("/costs", "/v1/usage/groups")."""
+    return [request for request in fake.requests if request.path.endswith(path_end)]
+
+
+def discover_streams(fake: FakeMetronome, settings: Mapping[str, Any], workdir: Path) -> Dict[str, Dict[str, Any]]:
+    """The streams `source-metronome discover` declares, by name, as emitted."""
+    run = run_with_files("discover", connector_config(fake, settings), workdir, fake.now, prefix="discover-")
+    assert run.returncode == 0, f"discover failed: {run.error_messages()}\n{run.stderr[-3000:]}"
+    [catalog] = [raw["catalog"] for raw in run.raw_of_type("CATALOG")]
+    return {stream["name"]: stream for stream in catalog["streams"]}
 
 
 def connector_config(fake: FakeMetronome, settings: Mapping[str, Any]) -> Dict[str, Any]:

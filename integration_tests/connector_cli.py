@@ -60,12 +60,16 @@ class ConnectorRun:
         """The messages of a type ("CATALOG", "STATE", ...) as emitted."""
         return [raw for raw in self.raw_messages if raw["type"] == message_type]
 
+    def log_messages(self, level: Optional[str] = None) -> List[str]:
+        """The LOG messages' text, of one level ("WARN", "INFO", ...) when given."""
+        return [raw["log"]["message"] for raw in self.raw_of_type("LOG") if level in (None, raw["log"]["level"])]
+
     def error_messages(self) -> List[str]:
         return [message.trace.error.message for message in self.of_type(Type.TRACE) if message.trace.error]
 
     def describe(self) -> str:
         """What to show when a run went wrong: its errors, last log lines and stderr."""
-        logs = [raw["log"]["message"] for raw in self.raw_of_type("LOG")][-10:]
+        logs = self.log_messages()[-10:]
         return f"`{self.command}` exited {self.returncode}\nerrors: {self.error_messages()}\nlast logs: {logs}\nstderr: {self.stderr[-2000:]}"
 
 
