@@ -9,6 +9,8 @@ PYTHON ?= python3
 VENV := .venv
 PIP := $(VENV)/bin/pip install --quiet --disable-pip-version-check
 
+# More pytest arguments, e.g. `make test PYTEST_ARGS=unit_tests` or `PYTEST_ARGS="-k usage -x"`.
+PYTEST_ARGS ?=
 # Set by .ci/run: a file that receives pytest's exit status (make itself exits 2 on any failure).
 PYTEST_STATUS_FILE ?=
 
@@ -17,7 +19,8 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/python -m integration_tests.demo
 
 test: test-install
-	status=0; $(VENV)/bin/python -m pytest -m "not image_tests" || status=$$?; \
+	@echo '$(VENV)/bin/python -m pytest -m "not image_tests" $(PYTEST_ARGS)'
+	@status=0; $(VENV)/bin/python -m pytest -m "not image_tests" $(PYTEST_ARGS) || status=$$?; \
 	if [ -n "$(PYTEST_STATUS_FILE)" ]; then echo $$status > "$(PYTEST_STATUS_FILE)"; fi; \
 	exit $$status
 
