@@ -40,13 +40,16 @@ def _cost_day_with_two_line_items(day: int):
 
 
 class TestCostsRecords:
-    @HttpMocker()
-    def test_given_customers_when_read_then_one_partition_each_with_aligned_range_and_customer_id_added(self, http_mocker: HttpMocker = None):
+    @staticmethod
+    def _read_two_customers(http_mocker: HttpMocker):
         http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
         http_mocker.get(costs_request(), page([cost_item(1), {**cost_item(2), "start_timestamp": "2024-03-02T00:00:00.000Z"}]))
         http_mocker.get(costs_request(OTHER_CUSTOMER), page([cost_item(3, cost=0.1)]))
+        return records(read_stream(COSTS, config()))
 
-        found = records(read_stream(COSTS, config()))
+    @HttpMocker()
+    def test_given_two_customers_when_read_then_one_partition_each_with_customer_id_added(self, http_mocker: HttpMocker = None):
+        found = self._read_two_customers(http_mocker)
 
         assert [(record["customer_id"], record["start_timestamp"]) for record in found] == [
             (CUSTOMER, "2024-03-01T00:00:00+00:00"),
@@ -54,6 +57,11 @@ class TestCostsRecords:
             (OTHER_CUSTOMER, "2024-03-03T00:00:00+00:00"),
         ]
         assert found[2]["credit_types"]["2714e483-4ff1-48e4-9e25-ac732e8f24f2"]["cost"] == 0.1
+
+    @HttpMocker()
+    def test_when_read_then_records_fit_the_schema(self, http_mocker: HttpMocker = None):
+        found = self._read_two_customers(http_mocker)
+
         for record in found:
             jsonschema.validate(record, SCHEMA)
 

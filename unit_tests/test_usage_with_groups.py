@@ -44,12 +44,17 @@ def _saved_cursor(ending_before: str):
 
 
 class TestUsageRecords:
-    @HttpMocker()
-    def test_given_a_metric_when_read_then_range_is_aligned_through_today_and_records_are_shaped(self, http_mocker: HttpMocker = None):
+    @staticmethod
+    def _read_two_days(http_mocker: HttpMocker):
+        """The 1st, and the 15th with its timestamps in Z with milliseconds; the request asks for
+        the range aligned to midnights, through today."""
         _one_customer_one_metric(http_mocker)
         http_mocker.post(usage_request(), page([usage_item(1, 5.5), usage_item(15, None, form="{:02d}T00:00:00.000Z")]))
+        return records(_read(config()))
 
-        found = records(_read(config()))
+    @HttpMocker()
+    def test_given_a_metric_when_read_then_records_carry_partition_name_window_and_group_id(self, http_mocker: HttpMocker = None):
+        found = self._read_two_days(http_mocker)
 
         # The CDK's serializer leaves null fields (group_key, group_value here) out of records.
         assert found[0] == {
@@ -62,8 +67,18 @@ class TestUsageRecords:
             "window_size": "DAY",
             "group_id": "{}",
         }
+
+    @HttpMocker()
+    def test_given_z_millis_timestamps_when_read_then_one_canonical_form(self, http_mocker: HttpMocker = None):
+        found = self._read_two_days(http_mocker)
+
         assert found[1]["starting_on"] == "2024-03-15T00:00:00+00:00", "timestamps take one canonical form"
         assert found[1]["ending_before"] == "2024-03-16T00:00:00+00:00"
+
+    @HttpMocker()
+    def test_when_read_then_records_fit_the_schema(self, http_mocker: HttpMocker = None):
+        found = self._read_two_days(http_mocker)
+
         for record in found:
             jsonschema.validate(record, SCHEMA)
 
