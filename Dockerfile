@@ -1,6 +1,6 @@
 # The connector's image, as Airbyte runs it: `docker run <image> spec|check|discover|read ...`.
 # The base image is metadata.yaml's connectorBuildOptions.baseImage (Python 3.11), pinned by
-# digest; ci/check_packaging.sh checks that the two and the versions below agree.
+# digest; packaging_check/check_packaging.sh checks that the two and the versions below agree.
 FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
 
 WORKDIR /airbyte/integration_code

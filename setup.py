@@ -11,6 +11,9 @@ MAIN_REQUIREMENTS = [
 
 TEST_REQUIREMENTS = [
     "pytest>=8",
+    # Imported by the CDK's HttpMocker (airbyte_cdk.test.mock_http), which the unit tests use; the
+    # CDK lists it only among its own dev extras.
+    "requests-mock>=1.12",
     # The official SDK's pydantic models check the fake's answers (integration_tests/test_fake_finance_catalog.py).
     "metronome-sdk>=4.12,<5",
 ]

@@ -13,11 +13,10 @@ one page of 100 for years. Not a test: it prints tables for notes.
 import argparse
 import re
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, Mapping
 
-from benchmarks.new_streams_requests import endpoint, sync
+from benchmarks.new_streams_requests import sync
 from integration_tests.fake_metronome import BILLING_STREAMS, COST_LINE_ITEMS, COSTS, CUSTOMERS, INVOICE_LINE_ITEMS, INVOICES, USAGE, DatasetOptions, FakeMetronome
 
 EVERY_STREAM = {

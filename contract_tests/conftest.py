@@ -3,6 +3,7 @@ generated data), a fresh recording proxy for each test, and a tally of every req
 printed at the end of the run."""
 
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -14,6 +15,8 @@ from contract_tests.recording_proxy import RecordingProxy
 from contract_tests.vendor_spec import SpecMissing, VendorSpec, load_rebased_spec
 
 REQUESTS_JUDGED = pytest.StashKey[Dict[str, Counter]]()
+# The connector's clock in every contract test, frozen so every run asks for the same days.
+NOW = datetime(2024, 1, 10, 12, tzinfo=timezone.utc)
 
 
 class PrismServers:

@@ -2,27 +2,19 @@
 apply them to every record."""
 
 import json
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, List, Mapping
 
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator
 
 import source_metronome
+from integration_tests.record_checks import FORMATS
 
 SCHEMAS_DIR = Path(source_metronome.__file__).resolve().parent / "schemas"
 
-# jsonschema leaves `date-time` unchecked unless an optional package is installed; a destination
-# would still choke on a timestamp it cannot parse, so the check is made here.
-FORMATS = FormatChecker()
 
-
-@FORMATS.checks("date-time", raises=ValueError)
-def _is_date_time_with_offset(value: Any) -> bool:
-    return not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is not None
-
-
+# FORMATS checks `date-time` too, as a destination would.
 @lru_cache(maxsize=None)
 def _validator(stream: str) -> Draft7Validator:
     return Draft7Validator(json.loads((SCHEMAS_DIR / f"{stream}.json").read_text()), format_checker=FORMATS)

@@ -4,7 +4,8 @@ the destination as records that fit the connector's schemas, one record per item
 
 import pytest
 
-from contract_tests.connector_cli import configured_catalog, run_connector
+from contract_tests.conftest import NOW
+from integration_tests.connector_cli import configured_catalog, run_with_files
 from contract_tests.stream_schemas import schema_problems
 
 ITEMS_BY_STREAM = {"usage_with_groups": "POST /v1/usage/groups", "customer_costs": "GET /v1/customers/{customer_id}/costs"}
@@ -26,10 +27,10 @@ def test_given_generated_responses_when_reading_then_every_item_served_becomes_o
     # Far above Metronome's pace: these tests judge requests and records, not pacing.
     config = {"api_token": "contract-test-token", "start_date": "2024-01-01", "window_size": window_size, "base_url": proxy.url, "requests_per_second": 1000}
 
-    run = run_connector("read", config, tmp_path, configured_catalog(*ITEMS_BY_STREAM))
+    run = run_with_files("read", config, tmp_path, NOW, configured_catalog(dict.fromkeys(ITEMS_BY_STREAM, "full_refresh")))
 
     assert not proxy.violations(), "requests that break Metronome's spec:\n" + "\n".join(proxy.violations())
-    assert run.exit_code == 0 and not run.errors(), run.describe()
+    assert run.returncode == 0 and not run.error_messages(), run.describe()
     emitted = {stream: len(run.records(stream)) for stream in ITEMS_BY_STREAM}
     served = {stream: proxy.items_served(operation) for stream, operation in ITEMS_BY_STREAM.items()}
     assert emitted == served and all(served.values()), f"records emitted {emitted} vs items served {served}"

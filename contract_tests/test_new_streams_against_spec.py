@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from contract_tests.connector_cli import configured_catalog, run_connector
+from contract_tests.conftest import NOW
+from integration_tests.connector_cli import configured_catalog, run_with_files
 from contract_tests.stream_schemas import schema_problems
 from contract_tests.test_requests_against_spec import (
     BILLABLE_METRICS,
@@ -34,7 +35,7 @@ def proxy(prism_servers, open_proxy):
 
 
 def read(proxy, tmp_path, streams, **overrides):
-    return run_connector("read", config(proxy, **overrides), tmp_path, configured_catalog(*streams))
+    return run_with_files("read", config(proxy, **overrides), tmp_path, NOW, configured_catalog(dict.fromkeys(streams, "full_refresh")))
 
 
 def assert_records_fit_their_schemas(run, streams):
@@ -84,9 +85,9 @@ def test_given_generated_responses_when_reading_the_new_streams_then_every_recor
     # Far above Metronome's pace: these tests judge requests and records, not pacing.
     settings = {"api_token": "contract-test-token", "start_date": "2024-01-01", "base_url": proxy.url, "requests_per_second": 1000}
 
-    run = run_connector("read", settings, tmp_path, configured_catalog(*NEW_STREAMS))
+    run = run_with_files("read", settings, tmp_path, NOW, configured_catalog(dict.fromkeys(NEW_STREAMS, "full_refresh")))
 
     assert not proxy.violations(), "requests that break Metronome's spec:\n" + "\n".join(proxy.violations())
-    assert run.exit_code == 0 and not run.errors(), run.describe()
+    assert run.returncode == 0 and not run.error_messages(), run.describe()
     assert run.records("customers") and run.records("billable_metrics")
     assert_records_fit_their_schemas(run, NEW_STREAMS)

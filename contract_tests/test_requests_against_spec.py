@@ -3,7 +3,8 @@ while Prism answers with the spec's own examples, and every listing followed to 
 
 import pytest
 
-from contract_tests.connector_cli import configured_catalog, run_connector
+from contract_tests.conftest import NOW
+from integration_tests.connector_cli import configured_catalog, run_with_files
 
 # The ids in the spec's examples: the one customer GET /v1/customers lists, and the two billable
 # metrics GET /v1/customers/{customer_id}/billable-metrics lists, one of them with a `region` group key.
@@ -49,14 +50,14 @@ def config(proxy, **overrides):
 
 
 def read(proxy, tmp_path, sync_mode="full_refresh", state=None, **overrides):
-    return run_connector("read", config(proxy, **overrides), tmp_path, configured_catalog(*STREAMS, sync_mode=sync_mode), state)
+    return run_with_files("read", config(proxy, **overrides), tmp_path, NOW, configured_catalog(dict.fromkeys(STREAMS, sync_mode)), state)
 
 
 def assert_every_request_kept_to_the_spec(proxy, run):
     violations = proxy.violations()
     assert not violations, "requests that break Metronome's spec:\n" + "\n".join(violations)
     assert proxy.exchanges or run.command == "discover", "the connector sent no request at all"
-    assert run.exit_code == 0 and not run.errors(), run.describe()
+    assert run.returncode == 0 and not run.error_messages(), run.describe()
 
 
 def follow_up_pages(proxy, operation):
@@ -64,18 +65,18 @@ def follow_up_pages(proxy, operation):
 
 
 def test_given_a_valid_config_when_checking_the_connection_then_its_one_request_keeps_to_the_spec(proxy, tmp_path):
-    run = run_connector("check", config(proxy), tmp_path)
+    run = run_with_files("check", config(proxy), tmp_path, NOW)
 
     assert_every_request_kept_to_the_spec(proxy, run)
-    assert [message["connectionStatus"]["status"] for message in run.of_type("CONNECTION_STATUS")] == ["SUCCEEDED"]
+    assert [message["connectionStatus"]["status"] for message in run.raw_of_type("CONNECTION_STATUS")] == ["SUCCEEDED"]
     assert [exchange.describe() for exchange in proxy.exchanges] == ["GET /v1/customers?limit=1 -> 200"]
 
 
 def test_given_a_valid_config_when_discovering_then_every_stream_is_listed_and_no_request_breaks_the_spec(proxy, tmp_path):
-    run = run_connector("discover", config(proxy), tmp_path)
+    run = run_with_files("discover", config(proxy), tmp_path, NOW)
 
     assert_every_request_kept_to_the_spec(proxy, run)
-    [catalog] = run.of_type("CATALOG")
+    [catalog] = run.raw_of_type("CATALOG")
     assert sorted(stream["name"] for stream in catalog["catalog"]["streams"]) == sorted(STREAMS + NEW_STREAMS + BILLING_STREAMS)
 
 
@@ -147,7 +148,7 @@ def test_given_saved_cursors_when_reading_incrementally_then_the_resumed_ranges_
     assert_every_request_kept_to_the_spec(proxy, run)
     assert {exchange.query["starting_on"][0] for exchange in proxy.to(COSTS)} == {"2024-01-06T00:00:00+00:00"}
     assert {exchange.body["starting_on"] for exchange in proxy.to(USAGE)} == {"2024-01-01T00:00:00+00:00"}
-    assert run.of_type("STATE")
+    assert run.raw_of_type("STATE")
 
 
 def test_given_an_empty_group_value_in_the_config_when_reading_then_no_request_breaks_the_spec(proxy, tmp_path):

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from integration_tests.connector_cli import NOW_ENV, ConnectorRun, configured_catalog, run_connector, write_json
-from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome
+from integration_tests.connector_cli import NOW_ENV, ConnectorRun, configured_catalog, run_with_files
+from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome, LoggedRequest
 
 # Distinctive, so a leak into the connector's output cannot be a coincidence.
 SECRET_TOKEN = "mtr-e2e-9d4c1f7a-never-print-me"
@@ -54,6 +54,19 @@ def start_fake() -> Iterator[Callable[..., FakeMetronome]]:
         fake.stop()
 
 
+def requests_to(fake: FakeMetronome, path_end: str) -> List[LoggedRequest]:
+    """The requests the fake logged whose path ends with path_end ("/costs", "/v1/usage/groups")."""
+    return [request for request in fake.requests if request.path.endswith(path_end)]
+
+
+def discover_streams(fake: FakeMetronome, settings: Mapping[str, Any], workdir: Path) -> Dict[str, Dict[str, Any]]:
+    """The streams `source-metronome discover` declares, by name, as emitted."""
+    run = run_with_files("discover", connector_config(fake, settings), workdir, fake.now, prefix="discover-")
+    assert run.returncode == 0, f"discover failed: {run.error_messages()}\n{run.stderr[-3000:]}"
+    [catalog] = [raw["catalog"] for raw in run.raw_of_type("CATALOG")]
+    return {stream["name"]: stream for stream in catalog["streams"]}
+
+
 def connector_config(fake: FakeMetronome, settings: Mapping[str, Any]) -> Dict[str, Any]:
     # Far above Metronome's pace, so syncs against the fake do not wait between requests; the
     # benchmarks measure pacing against the fake's rate limit.
@@ -75,17 +88,15 @@ def sync(tmp_path: Path) -> Callable[..., ConnectorRun]:
         expect_success: bool = True,
         catalog: Optional[Mapping[str, Any]] = None,
     ) -> ConnectorRun:
-        number = next(numbers)
-        arguments = [
+        result = run_with_files(
             "read",
-            "--config",
-            str(write_json(tmp_path / f"config-{number}.json", connector_config(fake, settings))),
-            "--catalog",
-            str(write_json(tmp_path / f"catalog-{number}.json", catalog or configured_catalog(sync_modes))),
-        ]
-        if state_messages is not None:
-            arguments += ["--state", str(write_json(tmp_path / f"state-{number}.json", state_messages))]
-        result = run_connector(arguments, now=fake.now)
+            connector_config(fake, settings),
+            tmp_path,
+            fake.now,
+            catalog or configured_catalog(sync_modes),
+            state_messages,
+            prefix=f"sync-{next(numbers)}-",
+        )
         assert fake.token not in result.stdout + result.stderr, "the API token appeared in the connector's output"
         if expect_success:
             assert result.returncode == 0, f"sync failed: {result.error_messages()}\n{result.stderr[-3000:]}"

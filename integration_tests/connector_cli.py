@@ -1,4 +1,6 @@
-"""Runs the connector's real command line in a subprocess and reads what it printed, as Airbyte would."""
+"""The connector's real command line (`source-metronome spec|check|discover|read`), run as Airbyte
+runs it: a subprocess given files, answering with one Airbyte message per line. Shared by the
+integration tests, the contract tests and the benchmarks."""
 
 import json
 import os
@@ -16,6 +18,8 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
 # the fake server's frozen "now".
 NOW_ENV = "SOURCE_METRONOME_NOW"
 TIMEOUT_SECONDS = 120
+# The cursor field of each incremental stream, as Airbyte's configured catalog names it.
+CURSOR_FIELDS = {"usage_with_groups": ["ending_before"], "customer_costs": ["end_timestamp"], "customer_cost_line_items": ["end_timestamp"]}
 
 
 def connector_command() -> Path:
@@ -32,6 +36,8 @@ class ConnectorRun:
     # raw JSON keeps it as emitted (state messages are passed back to the next sync as they are).
     messages: List[AirbyteMessage] = field(default_factory=list)
     raw_messages: List[Dict[str, Any]] = field(default_factory=list)
+    # spec, check, discover or read.
+    command: str = ""
 
     def records(self, stream: str) -> List[Dict[str, Any]]:
         return [raw["record"]["data"] for raw in self.raw_messages if raw["type"] == "RECORD" and raw["record"]["stream"] == stream]
@@ -50,8 +56,21 @@ class ConnectorRun:
     def of_type(self, message_type: Type) -> List[AirbyteMessage]:
         return [message for message in self.messages if message.type == message_type]
 
+    def raw_of_type(self, message_type: str) -> List[Dict[str, Any]]:
+        """The messages of a type ("CATALOG", "STATE", ...) as emitted."""
+        return [raw for raw in self.raw_messages if raw["type"] == message_type]
+
+    def log_messages(self, level: Optional[str] = None) -> List[str]:
+        """The LOG messages' text, of one level ("WARN", "INFO", ...) when given."""
+        return [raw["log"]["message"] for raw in self.raw_of_type("LOG") if level in (None, raw["log"]["level"])]
+
     def error_messages(self) -> List[str]:
         return [message.trace.error.message for message in self.of_type(Type.TRACE) if message.trace.error]
+
+    def describe(self) -> str:
+        """What to show when a run went wrong: its errors, last log lines and stderr."""
+        logs = self.log_messages()[-10:]
+        return f"`{self.command}` exited {self.returncode}\nerrors: {self.error_messages()}\nlast logs: {logs}\nstderr: {self.stderr[-2000:]}"
 
 
 def run_connector(arguments: Sequence[str], now: datetime, env: Optional[Mapping[str, str]] = None) -> ConnectorRun:
@@ -62,7 +81,7 @@ def run_connector(arguments: Sequence[str], now: datetime, env: Optional[Mapping
         timeout=TIMEOUT_SECONDS,
         env={**os.environ, **(env or {}), NOW_ENV: now.isoformat()},
     )
-    run = ConnectorRun(completed.returncode, completed.stdout, completed.stderr)
+    run = ConnectorRun(completed.returncode, completed.stdout, completed.stderr, command=arguments[0])
     for line in completed.stdout.splitlines():
         _add_message(run, line)
     return run
@@ -80,7 +99,7 @@ def run_connector_killed_after(arguments: Sequence[str], now: datetime, lines: i
             text=True,
             env={**os.environ, NOW_ENV: now.isoformat()},
         )
-        run = ConnectorRun(0, "", "")
+        run = ConnectorRun(0, "", "", command=arguments[0])
         for count, line in enumerate(process.stdout, start=1):
             run.stdout += line
             _add_message(run, line)
@@ -99,6 +118,25 @@ def _add_message(run: ConnectorRun, line: str) -> None:
     run.messages.append(AirbyteMessageSerializer.load(raw))
 
 
+def run_with_files(
+    command: str,
+    config: Mapping[str, Any],
+    workdir: Path,
+    now: datetime,
+    catalog: Optional[Mapping[str, Any]] = None,
+    state: Optional[Sequence[Mapping[str, Any]]] = None,
+    prefix: str = "",
+) -> ConnectorRun:
+    """Runs `command` with its config (and catalog and state messages, when given) written to files
+    in workdir, named after prefix (config.json, catalog.json, state.json without one)."""
+    arguments = [command, "--config", str(write_json(workdir / f"{prefix}config.json", config))]
+    if catalog is not None:
+        arguments += ["--catalog", str(write_json(workdir / f"{prefix}catalog.json", catalog))]
+    if state is not None:
+        arguments += ["--state", str(write_json(workdir / f"{prefix}state.json", state))]
+    return run_connector(arguments, now=now)
+
+
 def configured_catalog(sync_modes: Mapping[str, str]) -> Dict[str, Any]:
     """A configured catalog reading each named stream in its sync mode ("incremental" or "full_refresh")."""
     return {
@@ -106,6 +144,7 @@ def configured_catalog(sync_modes: Mapping[str, str]) -> Dict[str, Any]:
             {
                 "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
                 "sync_mode": sync_mode,
+                "cursor_field": CURSOR_FIELDS.get(name, []) if sync_mode == "incremental" else [],
                 "destination_sync_mode": "append_dedup" if sync_mode == "incremental" else "overwrite",
             }
             for name, sync_mode in sync_modes.items()

@@ -4,12 +4,11 @@ line against the fake Metronome and compared with the ground truth."""
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, List, Mapping
+from typing import Dict
 
 import pytest
 
-from integration_tests.conftest import connector_config
-from integration_tests.connector_cli import run_connector, write_json
+from integration_tests.conftest import discover_streams, requests_to
 from integration_tests.fake_metronome import (
     AUDIT_LOGS,
     BILLING_STREAMS,
@@ -20,7 +19,6 @@ from integration_tests.fake_metronome import (
     PACKAGES,
     PRODUCTS,
     DatasetOptions,
-    FakeMetronome,
     expected_audit_logs,
     expected_billing_records,
 )
@@ -32,23 +30,12 @@ ALL_BILLING = {stream: "incremental" if stream == AUDIT_LOGS else "full_refresh"
 INVOICES_PATH_END = "/invoices"
 
 
-def _paths(fake: FakeMetronome) -> Counter:
-    return Counter(request.path if not request.path.endswith(INVOICES_PATH_END) else "/v1/customers/{id}/invoices" for request in fake.requests)
-
-
-def _warnings(run) -> List[str]:
-    return [raw["log"]["message"] for raw in run.raw_messages if raw["type"] == "LOG" and raw["log"]["level"] == "WARN"]
-
-
 class TestDiscover:
     def test_each_stream_declares_its_primary_key_and_sync_modes(self, start_fake, tmp_path: Path):
         fake = start_fake(SMALL)
-        config = write_json(tmp_path / "config.json", connector_config(fake, SETTINGS))
 
-        run = run_connector(["discover", "--config", str(config)], now=fake.now)
+        streams = discover_streams(fake, SETTINGS, tmp_path)
 
-        [catalog] = [raw["catalog"] for raw in run.raw_messages if raw["type"] == "CATALOG"]
-        streams = {stream["name"]: stream for stream in catalog["streams"]}
         assert set(BILLING_STREAMS) <= set(streams)
         assert streams[INVOICE_LINE_ITEMS]["source_defined_primary_key"] == [["invoice_id"], ["line_item_id"]]
         assert streams[AUDIT_LOGS]["supported_sync_modes"] == ["full_refresh", "incremental"]
@@ -88,7 +75,7 @@ class TestFullSync:
 
         sync(fake, {**SETTINGS, "page_size": 2}, sync_modes={INVOICES: "full_refresh", INVOICE_LINE_ITEMS: "full_refresh"})
 
-        invoice_requests = [request for request in fake.requests if request.path.endswith(INVOICES_PATH_END)]
+        invoice_requests = requests_to(fake, INVOICES_PATH_END)
         signatures = Counter((request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items()))) for request in invoice_requests)
         assert invoice_requests and max(signatures.values()) == 1
         assert all(request.query.get("sort") == ["date_asc"] for request in invoice_requests)
@@ -119,7 +106,7 @@ class TestAccountsWithoutAFeature:
 
         assert not run.records(CONTRACTS) and not run.records(PACKAGES)
         assert run.records(PRODUCTS) and run.records(CUSTOMERS)
-        skipped = [message for message in _warnings(run) if message.startswith("Skipping the ")]
+        skipped = [message for message in run.log_messages("WARN") if message.startswith("Skipping the ")]
         assert sorted(message.split()[2] for message in skipped) == [CONTRACTS, PACKAGES]
         assert not run.error_messages()
         # The per-customer stream stopped at its first refusal rather than asking for every customer.
@@ -154,4 +141,4 @@ class TestAuditLogs:
         assert_records_match(AUDIT_LOGS, run.records(AUDIT_LOGS), expected_audit_logs(fake.dataset, SETTINGS))
         requests = [request for request in fake.requests if request.path == "/v1/auditLogs"]
         assert len(requests) > 1 and all(request.status == 200 for request in requests)
-        assert not _warnings(run)
+        assert not run.log_messages("WARN")

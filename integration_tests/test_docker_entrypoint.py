@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 import orjson
 from airbyte_cdk.models import AirbyteMessageSerializer, Type
 
-from ci.packaging import ROOT, read_dockerfile, setup_arguments
+from packaging_check.packaging import ROOT, read_dockerfile, setup_arguments
 from source_metronome.run import run
 
 DOCKERFILE = read_dockerfile()

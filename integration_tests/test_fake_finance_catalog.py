@@ -571,7 +571,7 @@ class TestAuditLogs:
         plain = client.items(listing, limit=5)
         fake.audit_empty_last_page_with_token = True
 
-        pages, answers, token = [], [], None
+        answers, token = [], None
         while True:
             answer = client.page(listing, token=token, limit=5).json()
             answers.append(answer)

