@@ -22,6 +22,7 @@ from source_metronome.pacing import SyncBudget
 from source_metronome.pages import describe_request, read_page, sent_page_token
 from source_metronome.progress import StreamProgress
 from source_metronome.read_ahead import ReadAhead
+from source_metronome.retries import http_client_of
 from source_metronome.state import PartitionCursors
 from source_metronome.windows import canonical_timestamp, cursor_after_reading, format_timestamp, parse_moment, range_to_read, utc_now
 
@@ -46,7 +47,10 @@ class MetronomeStream(HttpStream, ABC):
         self._config = config
         self.page_size = page_size or config.page_size
         self._max_retries = max_retries
-        super().__init__(authenticator=TokenAuthenticator(config.api_token), api_budget=budget)
+        authenticator = TokenAuthenticator(config.api_token)
+        super().__init__(authenticator=authenticator, api_budget=budget)
+        # The CDK's client with the connector's retry loop: 429s on a time budget, exact waits (retries.py).
+        self._http_client = http_client_of(self, authenticator, budget)
 
     @property
     def url_base(self) -> str:
