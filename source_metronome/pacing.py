@@ -67,7 +67,8 @@ class EvenPacePolicy(AbstractCallRatePolicy):
         # The configured pace counts as proven until a 429 says otherwise.
         self._proven = requests_per_second
         self._last_drop = float("-inf")
-        self._last_counted_429 = now
+        # The configured pace had no refusal before the sync: the first 429 finds it proven.
+        self._last_counted_429 = float("-inf")
 
     @property
     def requests_per_second(self) -> float:
@@ -186,8 +187,16 @@ class SyncBudget(APIBudget):
         self._pace.start_recovery_after(moment)
 
     def acquire_call(self, request: Any, block: bool = True, timeout: Optional[float] = None) -> None:
-        self._wait_for_hold()
-        super().acquire_call(request, block=block, timeout=timeout)
+        slept_for: Optional[float] = None
+        while True:
+            slept_for = self._wait_for_hold(slept_for)
+            super().acquire_call(request, block=block, timeout=timeout)
+            with self._lock:
+                hold = self._hold_until
+            # A hold that began while this request waited for its turn holds it too. Each hold is
+            # slept once, so a test's fake sleep that does not move the clock cannot make this spin.
+            if hold <= self._clock() or hold == slept_for:
+                break
         if self._rejected:
             # Another worker's request was refused the token meanwhile: nothing more is sent.
             raise config_error(self._rejected)
@@ -197,20 +206,19 @@ class SyncBudget(APIBudget):
                 self.retries += 1
             self._sent_at[request] = self._clock()
 
-    def _wait_for_hold(self) -> None:
-        slept_until = None
+    def _wait_for_hold(self, slept_for: Optional[float]) -> Optional[float]:
+        """Sleeps until the shared hold ends; the hold last slept for."""
         while True:
             if self._rejected:
                 raise config_error(self._rejected)
             with self._lock:
                 hold = self._hold_until
             wait = hold - self._clock()
-            # Slept once per hold: a hold extended meanwhile is slept again, and a test's fake sleep
-            # that does not move the clock cannot make this spin.
-            if wait <= 0 or hold == slept_until:
-                return
+            # Slept once per hold: a hold extended meanwhile is slept again.
+            if wait <= 0 or hold == slept_for:
+                return slept_for
             self._sleep(wait)
-            slept_until = hold
+            slept_for = hold
 
     def counts(self) -> Tuple[int, int, int]:
         """Requests, retries and 429s so far."""
