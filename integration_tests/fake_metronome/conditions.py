@@ -45,13 +45,13 @@ class Bursts(_Clocked):
     """Every request is refused for `duration` seconds every `period` seconds, whatever its pace:
     another integration on the account spending the allowance. The first burst starts at `phase`."""
 
-    def __init__(self, period: float, duration: float, retry_after: Optional[str] = SECONDS, phase: float = 2.0):
+    def __init__(self, period: float, duration: float, retry_after: Optional[str] = SECONDS, phase: float = 2.0, until: float = math.inf):
         super().__init__()
-        self.period, self.duration, self.retry_after, self.phase = period, duration, retry_after, phase
+        self.period, self.duration, self.retry_after, self.phase, self.until = period, duration, retry_after, phase, until
 
     def before_answer(self, method: str, path: str) -> Optional[Refusal]:
         elapsed = self._elapsed() - self.phase
-        if elapsed < 0:
+        if elapsed < 0 or elapsed >= self.until:
             return None
         into_burst = elapsed % self.period
         if into_burst >= self.duration:
