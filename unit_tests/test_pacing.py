@@ -57,10 +57,12 @@ def test_given_429s_in_a_burst_when_slowing_down_then_the_pace_drops_once_per_bu
 
     assert policy.rate_limited(sent_at=sent) is not None
     assert policy.rate_limited(sent_at=sent) is None, "a burst of 429s to requests sent before the drop counts once"
+    assert policy.requests_per_second == pytest.approx(8 * 0.75)
     clock.now += 0.1
+    before = policy.requests_per_second
     assert policy.rate_limited(sent_at=clock.now) is not None, "a 429 to a request sent after the drop is a new refusal"
 
-    assert policy.requests_per_second == pytest.approx(8 * 0.75 * 0.75)
+    assert policy.requests_per_second == pytest.approx(before * 0.75)
 
 
 def test_given_many_429s_when_slowing_down_then_the_pace_never_drops_below_the_floor():
