@@ -15,8 +15,10 @@ arrived exactly once, and prints the median of `--runs` runs and whether it meet
                     wall <= 1.3 x minimum / 4, 429s <= 10%
   limit-drops       a limit of 8/s that drops to 2/s for a minute mid-sync and comes back:
                     wall <= 1.3 x the floor of min(pace, limit) over time (--trace prints the pace)
-  stalls            three requests that get no answer for longer than the 60 s read timeout, at
-                    different moments: wall <= 60 s + 1.1 x the wall of `no-stalls`
+  stalls            three usage requests that get no answer for longer than the 60 s read timeout,
+                    at different moments (about 6, 10 and 15 s in): wall <= 60 s + 1.1 x the wall
+                    of `no-stalls`. Stalls in one stream overlap; a stall in a later stream adds
+                    its own timeout, as the CDK reads streams one after another.
   state-3000        3,000 customers x 1 metric x 3 days, no latency: STATE bytes <= 2 MB in all,
                     the largest <= 300 KB; then a run killed mid-usage and resumed from its last
                     STATE must emit every record (exact resume)
@@ -95,7 +97,7 @@ SCENARIOS = [
     Scenario("limit-below-pace", SMALL, conditions=lambda: [PiecewiseLimit([(0, 4)])]),
     Scenario("limit-drops", MEDIUM, conditions=lambda: [PiecewiseLimit([(0, 8), (DROP_AT, 2), (DROP_AT + DROP_FOR, 8)])]),
     Scenario("no-stalls", SMALL),
-    Scenario("stalls", SMALL, conditions=lambda: [Stalls([25, 70, 120], seconds=READ_TIMEOUT_SECONDS + 5)]),
+    Scenario("stalls", SMALL, conditions=lambda: [Stalls([15, 40, 70], seconds=READ_TIMEOUT_SECONDS + 5)]),
     Scenario("state-3000", DatasetOptions(customers=3000, metrics_per_customer=1, days_of_history=3), page_size=100, requests_per_second=1000, latency=0.0, kill_and_resume=True),
     Scenario(
         "speed-8",
