@@ -12,7 +12,7 @@ import logging
 import random
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -29,6 +29,13 @@ MAX_RETRY_TIME = timedelta(minutes=10)
 MAX_SERVER_WAIT_SECONDS = 60
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
+# A 429 says "later", not "never": while Metronome keeps answering, a request refused with 429s is
+# retried for this long (counted from its first refusal), however many times; the pace and the
+# shared waits keep those retries few (pacing.py).
+MAX_RATE_LIMITED_TIME = timedelta(minutes=10)
+# Metronome's answers quoted in logs and errors are cut to this many characters.
+MESSAGE_LIMIT = 200
+REDACTED = "<redacted>"
 
 
 def config_error(message: str) -> AirbyteTracedException:
@@ -37,14 +44,30 @@ def config_error(message: str) -> AirbyteTracedException:
 
 
 def metronome_message(response: requests.Response) -> str:
-    """Metronome's 4xx bodies are {"message": "..."}; anything else is shown cut short."""
+    """Metronome's 4xx bodies are {"message": "..."}; anything else is shown too. Either way cut
+    short and without the token, whatever the CDK's own masking does: a proxy's error page or an
+    echoing server could quote the Authorization header."""
     try:
         body = response.json()
     except ValueError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
-    return (response.text or response.reason or "no message")[:200]
+        message = body["message"]
+    else:
+        message = response.text or response.reason or "no message"
+    message = redact_token(message, response)
+    return message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT] + "…"
+
+
+def redact_token(text: str, response: Any) -> str:
+    """`text` without the token the request carried (cut before any shortening, so no part of it
+    survives at the cut)."""
+    request = getattr(response, "request", None)
+    authorization = (request.headers or {}).get("Authorization") if request is not None else None
+    if isinstance(authorization, bytes):
+        authorization = authorization.decode(errors="replace")
+    token = authorization.split(" ", 1)[-1].strip() if authorization else ""
+    return text.replace(token, REDACTED) if token else text
 
 
 class PartitionSkipped(Exception):
@@ -64,6 +87,8 @@ class MetronomeErrorHandler(HttpStatusErrorHandler):
     def __init__(self, logger: logging.Logger, max_retries: int = MAX_RETRIES, feature_may_be_off: bool = False):
         super().__init__(logger=logger, max_retries=max_retries, max_time=MAX_RETRY_TIME)
         self._feature_may_be_off = feature_may_be_off
+        # `check` asks for few retries: it waits out refusals for as long as it would retry errors.
+        self.max_rate_limited_time = MAX_RATE_LIMITED_TIME if max_retries >= MAX_RETRIES else timedelta(seconds=15)
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.RequestException):
@@ -111,7 +136,7 @@ class MetronomeBackoffStrategy(BackoffStrategy):
         attempt_count: int,
     ) -> Optional[float]:
         if isinstance(response_or_exception, requests.Response):
-            server_wait = _server_requested_wait(response_or_exception)
+            server_wait = server_requested_wait(response_or_exception)
             if server_wait is not None:
                 return server_wait
         exponential = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt_count - 1, 0), BACKOFF_CAP_SECONDS)
@@ -119,7 +144,7 @@ class MetronomeBackoffStrategy(BackoffStrategy):
         return exponential * (1 - 0.25 * random.random())
 
 
-def _server_requested_wait(response: requests.Response) -> Optional[float]:
+def server_requested_wait(response: requests.Response) -> Optional[float]:
     headers = response.headers
     wait: Optional[float] = None
     if headers.get("retry-after-ms"):

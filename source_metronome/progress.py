@@ -38,7 +38,7 @@ class StreamProgress:
         now = self._clock()
         if now - self._last_logged >= PROGRESS_LOG_SECONDS:
             self._last_logged = now
-            self._logger.info(f"{self._stream}: {self.done:,} of {self._partitions:,} partitions read, {self._counts()}.")
+            self._logger.info(f"{self._stream}: {self.done:,} of {self._partitions:,} partitions read, {self._counts()}, pacing at {self._budget.pace():.2f} requests/s.")
 
     def finished(self) -> None:
         skipped = f" ({self.skipped:,} skipped)" if self.skipped else ""

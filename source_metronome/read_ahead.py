@@ -11,14 +11,20 @@ in flight, and each holds at most `buffered_batches` batches until the CDK reach
 
 import queue
 import threading
+import time
 from concurrent.futures import Future
-from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Sequence, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 # A worker ahead of the CDK waits on a full buffer; it checks this often whether the read was abandoned.
 CANCEL_CHECK_SECONDS = 0.5
+# A partition whose worker showed no progress for this long (a request waiting for its 60 s read
+# timeout, far beyond Metronome's 150-300 ms) no longer holds the others back.
+STALL_SECONDS = 5.0
+# Partitions held at once while some stall, in windows: the memory bound.
+MAX_PENDING_WINDOWS = 4
 _DONE = object()
 
 
@@ -27,13 +33,31 @@ class _Failure:
         self.error = error
 
 
+class _Slot:
+    """One scheduled partition: its buffer, and when its worker last showed progress."""
+
+    def __init__(self, partition: Mapping[str, Any], buffered_batches: int, now: float):
+        self.partition = partition
+        self.buffer: "queue.Queue[Any]" = queue.Queue(maxsize=buffered_batches)
+        self.last_progress = now
+        self.done = False
+
+    def ready(self) -> bool:
+        # Read to its end (or failed), or holding as much as it may: the CDK can take it without waiting.
+        return self.done or self.buffer.full()
+
+
 class ReadAhead:
     """Reads up to `window` scheduled partitions ahead with `workers` threads.
 
-    `schedule` yields the partitions in order, starting reads ahead of the one it yields; `records`
-    then gives that partition's records, in the order they were read, and raises its error if the
-    read failed. Workers start partitions in schedule order, so the partition the CDK waits for is
-    never queued behind partitions waiting for room.
+    `schedule` yields the partitions, starting reads ahead of the one it yields; `records` then
+    gives that partition's records, in the order they were read, and raises its error if the read
+    failed. A partition is handed to the CDK once it is read to its end or its buffer is full, in
+    schedule order, except that a partition whose worker showed no progress for `STALL_SECONDS` (a
+    request waiting for its read timeout) is passed over: the partitions after it are handed out,
+    and the window grows past it, up to `MAX_PENDING_WINDOWS` windows of partitions held at once (the
+    memory bound). The CDK takes the stalled partition once it is ready; its cursor, like every
+    partition's, moves only once all its pages are read.
     """
 
     def __init__(
@@ -44,6 +68,7 @@ class ReadAhead:
         workers: int,
         batch_size: int,
         buffered_batches: int = 8,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._read_partition = read_partition
         self._key = key
@@ -51,34 +76,61 @@ class ReadAhead:
         self._window = 2 * workers
         self._batch_size = batch_size
         self._buffered_batches = buffered_batches
-        self._buffers: Dict[Hashable, "queue.Queue[Any]"] = {}
+        self._clock = clock
+        self._slots: Dict[Hashable, _Slot] = {}
         self._cancelled = threading.Event()
+        self._changed = threading.Condition()
 
     def schedule(self, partitions: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-        pending: List[Mapping[str, Any]] = []
+        pending: List[_Slot] = []
         source = iter(partitions)
+        exhausted = False
         pool = WorkerThreads(self._workers, "partition-reader")
         try:
             while True:
-                while len(pending) < self._window:
-                    partition = next(source, None)
-                    if partition is None:
-                        break
-                    buffer: "queue.Queue[Any]" = queue.Queue(maxsize=self._buffered_batches)
-                    self._buffers[self._key(partition)] = buffer
-                    pool.submit(self._read_into, partition, buffer)
-                    pending.append(partition)
-                if not pending:
-                    return
-                yield pending.pop(0)
+                with self._changed:
+                    now = self._clock()
+                    while not exhausted and len(pending) < MAX_PENDING_WINDOWS * self._window and self._active(pending, now) < self._window:
+                        partition = next(source, None)
+                        if partition is None:
+                            exhausted = True
+                            break
+                        slot = _Slot(partition, self._buffered_batches, now)
+                        self._slots[self._key(partition)] = slot
+                        pool.submit(self._read_into, slot)
+                        pending.append(slot)
+                    if not pending:
+                        return
+                    chosen = self._next_ready(pending, now)
+                    if chosen is None:
+                        self._changed.wait(CANCEL_CHECK_SECONDS)
+                        continue
+                    pending.remove(chosen)
+                yield chosen.partition
         finally:
             # Reached when the stream ends or the CDK stops early: workers ahead stop at their next batch.
             self._cancelled.set()
             pool.stop()
-            self._buffers.clear()
+            self._slots.clear()
+
+    def _stalled(self, slot: _Slot, now: float) -> bool:
+        return not slot.ready() and now - slot.last_progress >= STALL_SECONDS
+
+    def _active(self, pending: List[_Slot], now: float) -> int:
+        """Partitions in flight that count towards the window: not finished, not stalled."""
+        return sum(1 for slot in pending if not slot.done and not self._stalled(slot, now))
+
+    def _next_ready(self, pending: List[_Slot], now: float) -> Optional[_Slot]:
+        for slot in pending:
+            if slot.ready():
+                return slot
+            if not self._stalled(slot, now):
+                # Schedule order, unless a partition stalls.
+                return None
+        return None
 
     def records(self, partition: Mapping[str, Any]) -> Iterator[Any]:
-        buffer = self._buffers.pop(self._key(partition))
+        buffer = self._slots.pop(self._key(partition)).buffer
         while True:
             batch = buffer.get()
             if batch is _DONE:
@@ -87,30 +139,41 @@ class ReadAhead:
                 raise batch.error
             yield from batch
 
-    def _read_into(self, partition: Mapping[str, Any], buffer: "queue.Queue[Any]") -> None:
+    def _read_into(self, slot: _Slot) -> None:
         if self._cancelled.is_set():
             return
+        self._progress(slot)
         batch: List[Any] = []
         try:
-            for record in self._read_partition(partition):
+            for record in self._read_partition(slot.partition):
                 batch.append(record)
                 if len(batch) >= self._batch_size:
-                    if not self._put(buffer, batch):
+                    if not self._put(slot, batch):
                         return
                     batch = []
         except Exception as error:  # handed to the CDK's thread, which decides what it means
             if batch:
-                self._put(buffer, batch)
-            self._put(buffer, _Failure(error))
+                self._put(slot, batch)
+            self._put(slot, _Failure(error), last=True)
             return
         if batch:
-            self._put(buffer, batch)
-        self._put(buffer, _DONE)
+            self._put(slot, batch)
+        self._put(slot, _DONE, last=True)
 
-    def _put(self, buffer: "queue.Queue[Any]", item: Any) -> bool:
+    def _progress(self, slot: _Slot, done: bool = False) -> None:
+        with self._changed:
+            slot.last_progress = self._clock()
+            slot.done = slot.done or done
+            self._changed.notify_all()
+
+    def _put(self, slot: _Slot, item: Any, last: bool = False) -> bool:
         while not self._cancelled.is_set():
             try:
-                buffer.put(item, timeout=CANCEL_CHECK_SECONDS)
+                if last:
+                    # Marked done before the last item goes in: a full buffer must still count as ready.
+                    self._progress(slot, done=True)
+                slot.buffer.put(item, timeout=CANCEL_CHECK_SECONDS)
+                self._progress(slot)
                 return True
             except queue.Full:
                 continue

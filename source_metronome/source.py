@@ -4,7 +4,7 @@ import logging
 from collections import Counter
 from typing import Any, Iterator, List, Mapping, Optional, Set, Tuple
 
-from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, SyncMode
+from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, SyncMode, TraceType, Type
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
@@ -29,6 +29,8 @@ class SourceMetronome(AbstractSource):
         super().__init__()
         # The streams the running sync reads; None outside a sync (spec, check, discover).
         self._selected: Optional[Set[str]] = None
+        # The running sync's budget, which knows whether Metronome rejected the token.
+        self._budget: Optional[SyncBudget] = None
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[str]]:
         settings = parse_config(config)
@@ -47,14 +49,33 @@ class SourceMetronome(AbstractSource):
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None) -> Iterator[AirbyteMessage]:
         # What the sync reads decides what its lists keep and which pages are shared.
         self._selected = {configured.stream.name for configured in catalog.streams}
-        yield from super().read(logger, config, catalog, state)
+        try:
+            for message in super().read(logger, config, catalog, state):
+                if self._token_rejected() and message.type == Type.TRACE and message.trace.type == TraceType.ERROR:
+                    # Raised once below, as the sync's only error, instead of the CDK's summary.
+                    continue
+                yield message
+        except AirbyteTracedException:
+            rejected = self._token_rejected()
+            if rejected:
+                raise config_error(rejected) from None
+            raise
+
+    @property
+    def stop_sync_on_stream_failure(self) -> bool:
+        # A rejected token fails every stream alike: the sync stops at the first (the budget already
+        # refuses every request after it), with one error rather than one per stream.
+        return bool(self._token_rejected())
+
+    def _token_rejected(self) -> Optional[str]:
+        return self._budget.token_rejected if self._budget is not None else None
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         settings = parse_config(config)
         logger = logging.getLogger("airbyte")
         selected = self._selected or set()
         # One budget and one directory for the whole sync: every stream shares the pace and the lists.
-        budget = SyncBudget(settings.requests_per_second, logger)
+        budget = self._budget = SyncBudget(settings.requests_per_second, logger)
         directory = Directory(settings, budget, logger, keep_records=bool(selected & LISTED_STREAMS))
         # Pages of an endpoint that two selected streams read are requested once (shared_pages.py).
         readers = Counter(endpoint.path for endpoint in STREAMS if endpoint.name in selected)

@@ -13,11 +13,24 @@ output grow with the square of its partitions (2,000 customers: 2 million cursor
 state handed out therefore changes only every `1/CHECKPOINTS_PER_STREAM` of the partitions, and
 once more at the end: a stream writes at most about that many STATE messages, and a sync that dies
 re-reads at most that share of its partitions.
+
+Big accounts: a state of `BIG_STATE_PARTITIONS` partitions or more is also written at most every
+`MIN_CHECKPOINT_SECONDS`, and the partitions that share a cursor (nearly all of them: a sync moves
+every cursor it finishes to the same day) are written once per cursor, their first partition field
+as a list:
+
+    {"partition": {"customer_id": ["…", "…", …], "billable_metric_id": "…"},
+     "cursor": {"ending_before": "2024-03-14T00:00:00+00:00"}}
+
+which stands for one entry per customer, so a state costs about 40 bytes a partition instead of
+150. Smaller groups keep one entry per partition. Partitions the state does not list start from
+start_date; states in either form load.
 """
 
 import logging
+import time
 from datetime import datetime
-from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.sources.streams.checkpoint import Cursor
 
@@ -25,13 +38,27 @@ from source_metronome.windows import floor_to_midnight, format_timestamp, parse_
 
 PartitionKey = Tuple[str, ...]
 
-CHECKPOINTS_PER_STREAM = 50
+CHECKPOINTS_PER_STREAM = 20
+# From this many partitions, the state is paced by time too and shared cursors are written once.
+BIG_STATE_PARTITIONS = 500
+MIN_CHECKPOINT_SECONDS = 30.0
+# Partitions sharing a cursor (and their other fields) from which they are written as one entry.
+COMPACT_GROUP_MIN = BIG_STATE_PARTITIONS
 
 
 class PartitionCursors(Cursor):
     """The CDK's Cursor interface over per-partition cursors; `advance` is where a cursor moves."""
 
-    def __init__(self, cursor_field: str, partition_fields: Tuple[str, ...], now: datetime, logger: logging.Logger):
+    def __init__(
+        self,
+        cursor_field: str,
+        partition_fields: Tuple[str, ...],
+        now: datetime,
+        logger: logging.Logger,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._clock = clock
+        self._last_checkpoint = clock()
         self._cursor_field = cursor_field
         self._partition_fields = partition_fields
         self._now = now
@@ -39,6 +66,7 @@ class PartitionCursors(Cursor):
         self._cursors: Dict[PartitionKey, datetime] = {}
         self._partition_dicts: Dict[PartitionKey, Mapping[str, str]] = {}
         self._checkpoint_every = 1
+        self._big = False
         self._advanced_since_checkpoint = 0
         self._stream_done = False
         self._checkpoint: Optional[MutableMapping[str, Any]] = None
@@ -60,6 +88,7 @@ class PartitionCursors(Cursor):
     def plan(self, partitions: int) -> None:
         """How many partitions this sync reads: sets how often the state is checkpointed."""
         self._checkpoint_every = max(1, max(partitions, len(self._cursors)) // CHECKPOINTS_PER_STREAM)
+        self._big = max(partitions, len(self._cursors)) >= BIG_STATE_PARTITIONS
         self._stream_done = False
 
     def stream_done(self) -> None:
@@ -67,10 +96,13 @@ class PartitionCursors(Cursor):
 
     def get_stream_state(self) -> MutableMapping[str, Any]:
         # Asked for with every record: cheap unless a checkpoint is due.
-        due = self._advanced_since_checkpoint >= self._checkpoint_every or (self._stream_done and self._advanced_since_checkpoint)
-        if self._checkpoint is None or due:
+        due = self._advanced_since_checkpoint >= self._checkpoint_every
+        if due and (self._big or len(self._cursors) >= BIG_STATE_PARTITIONS):
+            due = self._clock() - self._last_checkpoint >= MIN_CHECKPOINT_SECONDS
+        if self._checkpoint is None or due or (self._stream_done and self._advanced_since_checkpoint):
             self._checkpoint = self.to_state()
             self._advanced_since_checkpoint = 0
+            self._last_checkpoint = self._clock()
         return self._checkpoint
 
     def close_slice(self, stream_slice: Any, *args: Any) -> None:
@@ -88,15 +120,18 @@ class PartitionCursors(Cursor):
         # Built again at every checkpoint: each partition's dict is made once, and partitions with
         # the same cursor (most of them) share one cursor dict.
         cursors: Dict[datetime, Mapping[str, str]] = {}
-        return {
-            "states": [
-                {
-                    "partition": self._partition_dict(key),
-                    "cursor": cursors.setdefault(cursor, {self._cursor_field: format_timestamp(cursor)}),
-                }
-                for key, cursor in self._cursors.items()
-            ]
-        }
+        groups: Dict[Tuple[datetime, PartitionKey], List[PartitionKey]] = {}
+        for key, cursor in self._cursors.items():
+            groups.setdefault((cursor, key[1:]), []).append(key)
+        states: List[Mapping[str, Any]] = []
+        for (cursor, rest), keys in groups.items():
+            cursor_dict = cursors.setdefault(cursor, {self._cursor_field: format_timestamp(cursor)})
+            if len(keys) >= COMPACT_GROUP_MIN:
+                partition = {self._partition_fields[0]: [key[0] for key in keys], **dict(zip(self._partition_fields[1:], rest))}
+                states.append({"partition": partition, "cursor": cursor_dict})
+            else:
+                states.extend({"partition": self._partition_dict(key), "cursor": cursor_dict} for key in keys)
+        return {"states": states}
 
     def _partition_dict(self, key: PartitionKey) -> Mapping[str, str]:
         if key not in self._partition_dicts:
@@ -121,21 +156,26 @@ class PartitionCursors(Cursor):
             if parsed is None:
                 unreadable += 1
                 continue
-            key, cursor = parsed
+            keys, cursor = parsed
             if cursor > latest_allowed:
-                clamped += 1
+                clamped += len(keys)
                 cursor = latest_allowed
-            self._cursors[key] = cursor
+            for key in keys:
+                self._cursors[key] = cursor
         if unreadable:
             self._logger.warning(f"Ignored {unreadable} unreadable entries of the saved state; those partitions start from start_date.")
         if clamped:
             self._logger.warning(f"Clamped {clamped} saved cursors that were in the future to {format_timestamp(latest_allowed)}.")
 
-    def _parse_entry(self, entry: Any) -> Optional[Tuple[PartitionKey, datetime]]:
+    def _parse_entry(self, entry: Any) -> Optional[Tuple[List[PartitionKey], datetime]]:
+        """The partitions an entry stands for (one, or a list in its first field) and their cursor."""
         try:
             partition, cursor = entry["partition"], entry["cursor"][self._cursor_field]
-            key = tuple(str(partition[field]) for field in self._partition_fields)
+            first, rest = partition[self._partition_fields[0]], tuple(str(partition[field]) for field in self._partition_fields[1:])
+            firsts = first if isinstance(first, list) else [first]
+            if not firsts or any(isinstance(value, (list, dict)) for value in firsts):
+                return None
             # Cursors are day boundaries; flooring keeps a hand-edited one inside Metronome's rules.
-            return key, floor_to_midnight(parse_moment(cursor))
+            return [(str(value), *rest) for value in firsts], floor_to_midnight(parse_moment(cursor))
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             return None

@@ -98,4 +98,4 @@ class TestFeatureOff:
 
         output = read(SourceMetronome(), config(), catalog("credit_types", sync_mode=SyncMode.full_refresh), expecting_exception=True)
 
-        assert output.errors and {error.trace.error.failure_type for error in output.errors} == {FailureType.config_error}
+        assert [error.trace.error.failure_type for error in output.errors] == [FailureType.config_error]

@@ -50,24 +50,27 @@ def test_given_a_long_idle_time_when_requests_resume_then_no_burst_is_allowed():
     assert wait_before_next(policy) == pytest.approx(0.25), "idle time is not saved up for a burst"
 
 
-def test_given_429s_in_a_burst_when_slowing_down_then_the_pace_drops_once_per_second_by_a_quarter():
+def test_given_429s_in_a_burst_when_slowing_down_then_the_pace_drops_once_per_burst_by_a_quarter():
     clock = FakeClock()
     policy = EvenPacePolicy(requests_per_second=8, clock=clock)
+    sent = clock.now
 
-    assert policy.slow_down()
-    assert not policy.slow_down(), "a burst of 429s from concurrent requests counts once"
-    clock.now += 1
-    assert policy.slow_down()
+    assert policy.rate_limited(sent_at=sent) is not None
+    assert policy.rate_limited(sent_at=sent) is None, "a burst of 429s to requests sent before the drop counts once"
+    assert policy.requests_per_second == pytest.approx(8 * 0.75)
+    clock.now += 0.1
+    before = policy.requests_per_second
+    assert policy.rate_limited(sent_at=clock.now) is not None, "a 429 to a request sent after the drop is a new refusal"
 
-    assert policy.requests_per_second == pytest.approx(8 * 0.75 * 0.75)
+    assert policy.requests_per_second == pytest.approx(before * 0.75)
 
 
 def test_given_many_429s_when_slowing_down_then_the_pace_never_drops_below_the_floor():
     clock = FakeClock()
     policy = EvenPacePolicy(requests_per_second=1, clock=clock)
     for _ in range(20):
-        clock.now += 1
-        policy.slow_down()
+        clock.now += 0.1
+        policy.rate_limited(sent_at=clock.now)
 
     assert policy.requests_per_second == pytest.approx(0.5)
 
@@ -80,7 +83,7 @@ def test_given_rate_limited_when_read_then_retry_slow_down_for_the_rest_of_the_s
     output = read(SourceMetronome(), config(requests_per_second=8), catalog(COSTS))
 
     assert len(output.records) == 1
-    assert output.is_in_logs("pacing at 6.00 requests/s for the rest of the sync")
+    assert output.is_in_logs("pacing at 6.00 requests/s")
     assert output.is_in_logs(r"customer_costs: done: 1 partitions read, 1 records, 3 requests \(1 retries, 1 rate-limited\)")
 
 

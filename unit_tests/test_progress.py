@@ -29,6 +29,6 @@ def test_given_a_long_stream_when_partitions_are_read_then_the_log_shows_the_pla
 
     assert [record.getMessage() for record in caplog.records] == [
         "customer_costs: reading 3 partitions (one per customer).",
-        "customer_costs: 2 of 3 partitions read, 150 records, 4 requests (1 retries, 1 rate-limited) in 10.0 s.",
+        "customer_costs: 2 of 3 partitions read, 150 records, 4 requests (1 retries, 1 rate-limited) in 10.0 s, pacing at 6.00 requests/s.",
         "customer_costs: done: 3 partitions read (1 skipped), 150 records, 4 requests (1 retries, 1 rate-limited) in 10.0 s.",
     ]

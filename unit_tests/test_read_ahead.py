@@ -75,8 +75,8 @@ def test_given_the_consumer_stops_early_when_closed_then_workers_stop_reading_mo
     threads_before = set(threading.enumerate())
     reader = read_ahead(endless_partition, workers=1, batch_size=1, buffered_batches=1)
     scheduled = reader.schedule(partitions(2))
+    may_read.set()  # a partition is handed out once its buffer is full or it is read to its end
     records = reader.records(next(scheduled))
-    may_read.set()
     assert next(records) == 0
 
     scheduled.close()

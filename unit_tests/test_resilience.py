@@ -84,7 +84,8 @@ def test_given_rate_limited_with_retry_after_when_read_then_waits_as_told(waits)
         output = read(SourceMetronome(), config(customer_ids=[CUSTOMER]), catalog(COSTS))
 
     assert len(output.records) == 1
-    assert [wait for wait in waits if wait >= 1] == [3], "the CDK sleeps the strategy's wait plus one second"
+    long_waits = [wait for wait in waits if wait >= 1]
+    assert len(long_waits) == 1 and 1.9 < long_waits[0] <= 2, "the wait Metronome asked for, without the CDK's extra second"
 
 
 @HttpMocker()

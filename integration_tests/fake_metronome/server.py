@@ -80,6 +80,8 @@ class FakeMetronome:
         self.audit_rejects_window_with_next_page = audit_rejects_window_with_next_page
         self.audit_empty_last_page_with_token = audit_empty_last_page_with_token
         self.request_log = RequestLog()
+        # Production conditions (conditions.py: bursts, a changing limit, stalls), asked in order.
+        self.conditions: List[Any] = []
         self._port = port
         self._fault_picker = FaultPicker(fault_seed)
         self._rate_limiter = RateLimiter()
@@ -168,6 +170,10 @@ class FakeMetronome:
     def _answer(self, method: str, path: str, query: Dict[str, List[str]], body: Any, headers: Any) -> Answer:
         if headers.get("Authorization") != f"Bearer {self.token}":
             return _error(ApiError(401, "Unauthorized: send a valid API token as Authorization: Bearer <token>"))
+        for condition in list(self.conditions):
+            refusal = condition.before_answer(method, path)
+            if refusal is not None:
+                return Answer(*refusal)
         if not self._rate_limiter.admit(self.rate_limit):
             retry_after = {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
             return Answer(429, {"message": "Too many requests"}, retry_after)

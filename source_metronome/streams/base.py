@@ -13,6 +13,7 @@ from source_metronome.config import MetronomeConfig
 from source_metronome.errors import MAX_RETRIES, MetronomeBackoffStrategy, MetronomeErrorHandler, PartitionSkipped, metronome_error
 from source_metronome.pacing import SyncBudget
 from source_metronome.pages import describe_request, read_page
+from source_metronome.retries import http_client_of
 from source_metronome.streams.endpoint import Endpoint
 
 # Explicit timeouts so a stalled connection is retried instead of hanging the sync: (connect, read),
@@ -38,7 +39,10 @@ class MetronomeStream(HttpStream):
         self.page_size = min(page_size or config.page_size, endpoint.max_page_size)
         self._max_retries = max_retries
         self._json_schema: Optional[Mapping[str, Any]] = None
-        super().__init__(authenticator=TokenAuthenticator(config.api_token), api_budget=budget)
+        authenticator = TokenAuthenticator(config.api_token)
+        super().__init__(authenticator=authenticator, api_budget=budget)
+        # The CDK's client with the connector's retry loop: 429s on a time budget, exact waits (retries.py).
+        self._http_client = http_client_of(self, authenticator, budget)
         if isinstance(self.cursor, ResumableFullRefreshCursor):
             # The CDK makes a cursor-less stream "resumable full refresh", which reads ONE page per
             # slice and saves the page token in state. Metronome's tokens are bound to their query,
