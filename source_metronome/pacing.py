@@ -125,6 +125,8 @@ class EvenPacePolicy(AbstractCallRatePolicy):
         """The pace stays where it dropped while everyone holds; it climbs from the end of the hold."""
         with self._lock:
             if moment > self._since:
+                # Frozen where it is now (it may have climbed since the drop) until the hold ends.
+                self._base = self._pace_at(self._clock())
                 self._since = moment
 
     def _pace_at(self, moment: float) -> float:
