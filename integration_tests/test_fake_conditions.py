@@ -19,12 +19,13 @@ def get(fake, path="/v1/customers"):
 class TestBursts:
     def test_given_a_burst_when_requests_come_then_all_are_refused_with_the_wait_as_configured_and_after_it_answered(self):
         with FakeMetronome(OPTIONS) as fake:
-            fake.conditions.append(Bursts(period=100, duration=0.3, retry_after=SECONDS, phase=0))
+            # Boundaries fall on whole seconds: a burst of 1 s from the first request's second holds it.
+            fake.conditions.append(Bursts(period=100, duration=1, retry_after=SECONDS, phase=0))
             refused = get(fake)
-            other_style = Bursts(period=100, duration=0.3, retry_after=HTTP_DATE, phase=0)
+            other_style = Bursts(period=100, duration=1, retry_after=HTTP_DATE, phase=0)
             fake.conditions[0] = other_style
             dated = get(fake)
-            time.sleep(0.35)
+            time.sleep(1.05)
             answered = get(fake)
 
         assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"

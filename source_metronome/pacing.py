@@ -107,10 +107,12 @@ class EvenPacePolicy(AbstractCallRatePolicy):
             pace = self._pace_at(now)
             quiet = now - self._last_counted_429
             if quiet >= QUIET_SECONDS:
-                # What ran for a quiet spell without a refusal is the pace that is known to work.
-                proven = self._pace_at(now - QUIET_SECONDS)
-                at_proven_pace = pace <= proven * 1.001
-                self._proven = proven
+                # What ran for a quiet spell without a refusal is a pace known to work. A refusal at
+                # or below the proven pace after a quiet spell is someone else's burst (or a limit
+                # that just dropped, which the next refusals will show): the proven pace stands.
+                held = self._pace_at(now - QUIET_SECONDS)
+                at_proven_pace = pace <= self._proven * 1.001
+                self._proven = max(held, self._proven) if at_proven_pace else held
             else:
                 # Refusals keep coming: the pace thought proven is not (a limit that dropped).
                 at_proven_pace = True
@@ -125,6 +127,8 @@ class EvenPacePolicy(AbstractCallRatePolicy):
         """The pace stays where it dropped while everyone holds; it climbs from the end of the hold."""
         with self._lock:
             if moment > self._since:
+                # Frozen where it is now (it may have climbed since the drop) until the hold ends.
+                self._base = self._pace_at(self._clock())
                 self._since = moment
 
     def _pace_at(self, moment: float) -> float:

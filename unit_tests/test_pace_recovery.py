@@ -85,6 +85,17 @@ class TestPaceRecovery:
         assert dropped < halfway < 6
         assert policy.requests_per_second == pytest.approx(6)
 
+    def test_given_bursts_with_long_waits_when_each_comes_at_the_proven_pace_then_the_proven_pace_stands(self):
+        clock = fake_clock()
+        policy = EvenPacePolicy(6, clock=clock)
+        clock.now += 10
+        for _ in range(5):  # a burst every 4 s, each asking to wait 1.9 s
+            policy.rate_limited(sent_at=clock.now - 0.01)
+            policy.start_recovery_after(clock.now + 1.9)
+            clock.now += 4
+
+        assert policy.requests_per_second == pytest.approx(6), "each burst costs its wait, not a lower pace for good"
+
     def test_given_a_long_quiet_spell_when_recovered_then_pace_never_exceeds_requests_per_second(self):
         clock = fake_clock()
         policy = EvenPacePolicy(6, clock=clock)

@@ -5,8 +5,8 @@ that changes during the sync, and requests that get no answer.
 
 Each condition is asked before the fake answers a request (after the token check): it may stall
 the request (sleep in the server's thread, as a network that stalls) and may refuse it with a 429.
-Times are measured from the first request the condition sees, so a connector's start-up time does
-not shift them.
+Times are measured from the whole second of the first request the condition sees, so a
+connector's start-up time does not shift them.
 """
 
 import math
@@ -29,15 +29,18 @@ TOO_MANY = {"message": "Too many requests"}
 
 
 class _Clocked:
+    """Seconds since the first request, counted from the whole wall-clock second it came in: the
+    conditions' boundaries fall on whole seconds, as those of a server answering with HTTP dates."""
+
     def __init__(self):
         self._started: Optional[float] = None
         self._lock = threading.Lock()
 
     def _elapsed(self) -> float:
         with self._lock:
-            now = time.monotonic()
+            now = time.time()
             if self._started is None:
-                self._started = now
+                self._started = math.floor(now)
             return now - self._started
 
 
@@ -117,5 +120,5 @@ def wait_headers(seconds: float, style: Optional[str]) -> Dict[str, str]:
         return {"retry-after-ms": str(int(math.ceil(seconds * 1000)))}
     if style == HTTP_DATE:
         # Whole seconds, as HTTP dates are: the first whole second after the wait.
-        return {"Retry-After": formatdate(math.ceil(time.time() + seconds), usegmt=True)}
+        return {"Retry-After": formatdate(math.ceil(time.time() + seconds - 0.001), usegmt=True)}
     return {}
