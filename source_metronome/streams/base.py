@@ -1,7 +1,7 @@
 """The one HTTP stream every Metronome endpoint is read with: where a request is built from its
 endpoint's declaration and a page is turned into records."""
 
-from typing import Any, Iterable, List, Mapping, MutableMapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
 
 import requests
 from airbyte_cdk.sources.streams.checkpoint import ResumableFullRefreshCursor
@@ -14,14 +14,14 @@ from source_metronome.errors import MAX_RETRIES, MetronomeBackoffStrategy, Metro
 from source_metronome.pacing import SyncBudget
 from source_metronome.pages import describe_request, read_page
 from source_metronome.retries import http_client_of
-from source_metronome.streams.endpoint import Endpoint
+from source_metronome.streams.endpoint import DeclaredStream, Endpoint
 
 # Explicit timeouts so a stalled connection is retried instead of hanging the sync: (connect, read),
 # the read timeout being the 60 s of Metronome's SDKs.
 REQUEST_TIMEOUT = (10, 60)
 
 
-class MetronomeStream(HttpStream):
+class MetronomeStream(DeclaredStream, HttpStream):
     """Reads one endpoint, for one partition at a time (a slice whose fields fill in the path):
     bearer auth, the endpoint's pagination, the sync's pace, retries by Metronome's rules."""
 
@@ -48,14 +48,6 @@ class MetronomeStream(HttpStream):
             # slice and saves the page token in state. Metronome's tokens are bound to their query,
             # so a full refresh reads every page at once (unit_tests/test_account_streams.py).
             self.cursor = None
-
-    @property
-    def name(self) -> str:
-        return self.endpoint.name
-
-    @property
-    def primary_key(self) -> Union[str, List[str]]:
-        return self.endpoint.primary_key
 
     @property
     def http_method(self) -> str:

@@ -52,3 +52,17 @@ class Endpoint:
     # The endpoint may answer a token with an empty last page (GET /v1/auditLogs, as integrators
     # report): an empty page then ends the list quietly instead of as broken pagination.
     empty_page_ends_list: bool = False
+
+
+class DeclaredStream:
+    """Mixed into every stream class: its name and primary key are its declaration's."""
+
+    endpoint: Endpoint
+
+    @property
+    def name(self) -> str:
+        return self.endpoint.name
+
+    @property
+    def primary_key(self) -> Union[str, List[str]]:
+        return self.endpoint.primary_key

@@ -3,29 +3,21 @@ emitted as streams for analysts to join on. They come from the sync's directory,
 requested once per sync however many streams need it."""
 
 from abc import ABC, abstractmethod
-from typing import Any, Iterable, List, Mapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import Stream
 
-from source_metronome.streams.endpoint import Endpoint
+from source_metronome.streams.endpoint import DeclaredStream, Endpoint
 from source_metronome.sync_context import SyncContext
 
 
-class DirectoryStream(Stream, ABC):
+class DirectoryStream(DeclaredStream, Stream, ABC):
     """Full refresh of what the directory listed, with the endpoint the directory read it from."""
 
     def __init__(self, endpoint: Endpoint, context: SyncContext):
         self.endpoint = endpoint
         self._directory = context.directory
-
-    @property
-    def name(self) -> str:
-        return self.endpoint.name
-
-    @property
-    def primary_key(self) -> Union[str, List[str]]:
-        return self.endpoint.primary_key
 
     def read_records(
         self,
