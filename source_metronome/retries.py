@@ -27,7 +27,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException, UserDefinedBackoffException
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_metronome.errors import MAX_RATE_LIMITED_TIME, MAX_RETRY_TIME, MetronomeBackoffStrategy
+from source_metronome.errors import MAX_RATE_LIMITED_TIME, MetronomeBackoffStrategy
 from source_metronome.pacing import SyncBudget
 from source_metronome.pages import describe_request
 
