@@ -41,6 +41,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import orjson
 
+from benchmarks.speed import print_table
 from integration_tests.connector_cli import NOW_ENV, configured_catalog, connector_command, write_json
 from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome, FaultProbabilities, expected_records, primary_key
 from integration_tests.fake_metronome.conditions import HTTP_DATE, NO_HEADER, SECONDS, Bursts, PiecewiseLimit, Stalls
@@ -302,11 +303,7 @@ def main() -> None:
         rows.append(report(scenario, runs, minimum, walls.get("no-stalls")))
         print(" | ".join(f"{key} {value}" for key, value in rows[-1].items()), flush=True)
     print()
-    headers = list(rows[0])
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "---|" * len(headers))
-    for row in rows:
-        print("| " + " | ".join(row[header] for header in headers) + " |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -186,6 +186,11 @@ def main() -> None:
         rows.append(report(scenario, [run_once(scenario) for _ in range(args.runs)], minimum))
         print(" | ".join(f"{key} {value}" for key, value in rows[-1].items()), flush=True)
     print()
+    print_table(rows)
+
+
+def print_table(rows: List[Dict[str, str]]) -> None:
+    """The rows as one markdown table, for notes and the docs."""
     headers = list(rows[0])
     print("| " + " | ".join(headers) + " |")
     print("|" + "---|" * len(headers))
