@@ -189,6 +189,11 @@ def schema_of(stream: str) -> Dict[str, Any]:
     return json.loads((SCHEMAS / f"{stream}.json").read_text())
 
 
+def _charge(line_item: Dict[str, Any]) -> Dict[str, Any]:
+    """A line item without its tier and amounts."""
+    return {name: value for name, value in line_item.items() if name not in ("tier", "quantity", "unit_price", "total")}
+
+
 def spec_line_item_id(line_item: Dict[str, Any]) -> str:
     """The specification's digest, written out again here independently of the ground truth's code."""
     names = ["type", "name", "product_id", "product_type", "commit_id", "commit_type", "commit_segment_id"]
@@ -392,6 +397,26 @@ class TestInvoices:
             assert after[draft["id"]]["total"] > draft["total"]
             assert after[draft["id"]]["total"] == sum(line["total"] for line in after[draft["id"]]["line_items"])
             assert len(after) == len(before[customer.id])
+
+    def test_given_line_items_reversed_then_each_invoice_serves_the_same_line_items_in_reverse_order(self, fake, client):
+        before = client.items(BY_NAME["invoices"], busiest(fake))
+
+        fake.line_items_reversed = True
+        after = client.items(BY_NAME["invoices"], busiest(fake))
+
+        assert [invoice["line_items"][::-1] for invoice in before] == [invoice["line_items"] for invoice in after]
+        assert [{**invoice, "line_items": None} for invoice in before] == [{**invoice, "line_items": None} for invoice in after]
+
+    def test_the_first_metric_is_charged_in_tiers_whose_line_items_differ_only_in_tier_and_amounts(self, fake, client):
+        invoices = client.items(BY_NAME["invoices"], busiest(fake))
+
+        levels = {line["tier"]["level"] for invoice in invoices for line in invoice["line_items"] if line.get("tier")}
+        assert levels == {1.0, 2.0}
+        for invoice in invoices:
+            tiered = [line for line in invoice["line_items"] if line.get("tier")]
+            for line in (line for line in tiered if line["tier"]["level"] == 2.0):
+                [first] = [other for other in tiered if other["tier"]["level"] == 1.0 and _charge(other) == _charge(line)]
+                assert first["quantity"] == 100.0 and line["unit_price"] == first["unit_price"] / 2
 
     def test_line_items_whose_identifying_fields_repeat_get_numbered_ids_in_content_order(self, fake, client):
         invoices = client.items(BY_NAME["invoices"], busiest(fake))
