@@ -101,6 +101,9 @@ class Directory:
     def customers(self) -> List[Mapping[str, Any]]:
         """Every customer, archived ones included (or the configured ones), as Metronome lists them,
         in customer_ids' order: listed once per sync."""
+        if not self._keep_records:
+            # Only the ids are kept otherwise: an empty list here would delete the customers table.
+            raise RuntimeError("Directory.customers() needs a Directory made with keep_records=True")
         self._listed(archived=False)
         self._listed(archived=True)
         # A customer archived between the two listings is in both: its archived copy is the newer.
