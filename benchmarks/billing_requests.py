@@ -1,23 +1,42 @@
-"""Requests per stream for the finance, catalog and audit streams, and what the invoice sync choice
-costs on a large account.
+"""Requests per stream for the finance, catalog and audit streams, what the invoice sync choice
+costs on a large account, and what reading archived customers costs.
 
     .venv/bin/python -m benchmarks.billing_requests [--customers 50] [--invoice-customers 1000]
+        [--archived-customers 1000 --archived-share 0.1] [--only archived]
 
 Table 1: one sync of every stream (usage and costs included) on a fake account, each stream's
 requests by endpoint, and each billing stream alone. Table 2: invoices on a larger account, full
 refresh (what the connector does) against the least an incremental read could send: one request
 per customer and page either way, since the endpoint is per customer and a customer's invoices fit
-one page of 100 for years. Not a test: it prints tables for notes.
+one page of 100 for years. Table 3: one sync of every per-customer stream on an account with
+archived customers, each endpoint's requests split into those for active customers and the extra
+ones for archived customers (the archived list and their per-customer requests), which full-refresh
+streams now send whatever include_archived_customers says. Not a test: it prints tables for notes.
 """
 
 import argparse
 import re
 import tempfile
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
-from benchmarks.new_streams_requests import sync
-from integration_tests.fake_metronome import BILLING_STREAMS, COST_LINE_ITEMS, COSTS, CUSTOMERS, INVOICE_LINE_ITEMS, INVOICES, USAGE, DatasetOptions, FakeMetronome
+from benchmarks.new_streams_requests import endpoint, sync
+from integration_tests.fake_metronome import (
+    BALANCES,
+    BILLABLE_METRICS,
+    BILLING_STREAMS,
+    CONTRACTS,
+    COST_LINE_ITEMS,
+    COSTS,
+    CUSTOMERS,
+    INVOICE_LINE_ITEMS,
+    INVOICES,
+    USAGE,
+    DatasetOptions,
+    FakeMetronome,
+)
 
 EVERY_STREAM = {
     USAGE: "incremental",
@@ -28,6 +47,7 @@ EVERY_STREAM = {
     **{stream: "incremental" if stream == "audit_logs" else "full_refresh" for stream in BILLING_STREAMS},
 }
 INVOICES_ENDPOINT = re.compile(r"/invoices$")
+CUSTOMER_IN_PATH = re.compile(r"^/v1/customers/(?P<customer_id>[^/]+)/")
 
 
 def every_stream(fake: FakeMetronome, folder: Path, settings: Mapping[str, Any]) -> None:
@@ -59,18 +79,72 @@ def invoices_on_a_large_account(customers: int, folder: Path) -> None:
         print(f"| records | {len(run.records(INVOICES))} invoices, {len(run.records(INVOICE_LINE_ITEMS))} line items |\n")
 
 
+# Every stream that reads per customer: the full-refresh ones read archived customers, the
+# incremental ones (usage and costs) only with include_archived_customers.
+PER_CUSTOMER = {
+    CUSTOMERS: "full_refresh",
+    BILLABLE_METRICS: "full_refresh",
+    INVOICES: "full_refresh",
+    INVOICE_LINE_ITEMS: "full_refresh",
+    CONTRACTS: "full_refresh",
+    BALANCES: "full_refresh",
+    USAGE: "incremental",
+    COSTS: "incremental",
+    COST_LINE_ITEMS: "incremental",
+}
+
+
+def archived_customers_cost(customers: int, share: float, folder: Path) -> None:
+    options = DatasetOptions(customers=customers, metrics_per_customer=1, days_of_history=2, archived_share=share, busiest_customer_contracts=0)
+    with FakeMetronome(options) as fake:
+        archived = {customer.id for customer in fake.dataset.customers if customer.archived}
+        settings = {"start_date": (fake.now.date() - timedelta(days=1)).isoformat(), "requests_per_second": 1000, "max_concurrency": 8}
+        _, run = sync(fake, folder, "archived", settings, PER_CUSTOMER)
+        active_counts: Counter = Counter()
+        archived_counts: Counter = Counter()
+        for request in fake.requests:
+            name = endpoint(request.method, request.path)
+            customer_id = _customer_of(request)
+            for_archived = customer_id in archived or request.param("only_archived") == "true"
+            (archived_counts if for_archived else active_counts)[name] += 1
+        print(f"| {customers} customers, {len(archived)} archived: one sync of every per-customer stream | for active customers | extra for archived customers |")
+        print("|---|---:|---:|")
+        for name in sorted(set(active_counts) | set(archived_counts)):
+            print(f"| `{name}` | {active_counts[name]} | {archived_counts[name]} |")
+        total_active, total_archived = sum(active_counts.values()), sum(archived_counts.values())
+        print(f"| **total** | {total_active} | {total_archived} (+{100 * total_archived / total_active:.1f}%) |")
+        read = {record["customer_id"] for record in run.records(INVOICES)}
+        print(f"\nArchived customers with invoices in the sync: {len(read & archived)} of {len(archived)}; "
+              f"with usage (include_archived_customers off): {len({record['customer_id'] for record in run.records(USAGE)} & archived)}.\n")
+
+
+def _customer_of(request: Any) -> Optional[str]:
+    match = CUSTOMER_IN_PATH.match(request.path)
+    if match:
+        return match["customer_id"]
+    body = request.body if isinstance(request.body, dict) else {}
+    return body.get("customer_id")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--invoice-customers", type=int, default=1000)
+    parser.add_argument("--archived-customers", type=int, default=1000)
+    parser.add_argument("--archived-share", type=float, default=0.1)
+    parser.add_argument("--only", choices=["archived"], help="print only this table")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
+        if args.only == "archived":
+            archived_customers_cost(args.archived_customers, args.archived_share, folder)
+            return
         with FakeMetronome(DatasetOptions(customers=args.customers, metrics_per_customer=2, days_of_history=7)) as fake:
             settings: Dict[str, Any] = {"start_date": "2024-03-09", "requests_per_second": 1000}
             print(f"Fake account: {args.customers} customers, 2 metrics each, 7 days, page size 100.\n")
             every_stream(fake, folder, settings)
         invoices_on_a_large_account(args.invoice_customers, folder)
+        archived_customers_cost(args.archived_customers, args.archived_share, folder)
 
 
 if __name__ == "__main__":

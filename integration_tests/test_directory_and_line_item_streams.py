@@ -141,7 +141,10 @@ class TestSharedRequests:
     )
     def test_given_all_five_streams_when_syncing_then_no_request_is_added_or_repeated(self, start_fake, sync, settings, name_metrics):
         """Customers, each one's billable metrics and every costs page are already read for usage and
-        costs: the new streams' records come from those answers, not from asking again."""
+        costs: the new streams' records come from those answers, not from asking again. Only the
+        archived customers, which customers and billable_metrics list whatever
+        include_archived_customers says, add their list and their metric listings when usage and
+        costs leave them out."""
         fake = start_fake(SMALL.with_changes(customers=4, archived_share=0.25))
         if name_metrics:
             settings = {**settings, "billable_metric_ids": list(fake.dataset.customers[0].metric_ids)}
@@ -153,7 +156,10 @@ class TestSharedRequests:
 
         everything = request_counts(fake)
         assert not repeated(everything), f"asked more than once: {repeated(everything)[:5]}"
-        assert everything - original == Counter(), f"requests the new streams added: {list(everything - original)[:5]}"
+        added = Counter((request.path, request.param("only_archived")) for request in fake.requests if signature(request) in everything - original)
+        archived = [customer.id for customer in fake.dataset.customers if customer.archived]
+        for_archived = {(CUSTOMERS_PATH, "true"): 1, **{(f"/v1/customers/{customer_id}/billable-metrics", None): 1 for customer_id in archived}}
+        assert added == (Counter() if settings.get("include_archived_customers") else Counter(for_archived)), "requests the new streams added"
         assert original - everything == Counter(), f"requests missing: {list(original - everything)[:5]}"
         assert all(run.records(stream) for stream in NEW_STREAMS)
 

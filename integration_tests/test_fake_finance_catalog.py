@@ -189,11 +189,21 @@ def schema_of(stream: str) -> Dict[str, Any]:
     return json.loads((SCHEMAS / f"{stream}.json").read_text())
 
 
+def _charge(line_item: Dict[str, Any]) -> Dict[str, Any]:
+    """A line item without its tier and amounts."""
+    return {name: value for name, value in line_item.items() if name not in ("tier", "quantity", "unit_price", "total")}
+
+
 def spec_line_item_id(line_item: Dict[str, Any]) -> str:
     """The specification's digest, written out again here independently of the ground truth's code."""
-    names = ["type", "name", "product_id", "commit_id", "scheduled_charge_id", "subscription_id", "professional_service_id", "discount_id"]
-    names += ["group_key", "group_value", "presentation_group_values", "pricing_group_values", "starting_at", "ending_before"]
-    values = [line_item.get(name) for name in names]
+    names = ["type", "name", "product_id", "product_type", "commit_id", "commit_type", "commit_segment_id"]
+    nested = [("applied_commit_or_credit", "id"), ("applied_commit_or_credit", "type"), ("postpaid_commit", "id")]
+    later = ["scheduled_charge_id", "subscription_id", "is_prorated", "professional_service_id", "discount_id", "reseller_type"]
+    later += ["group_key", "group_value", "presentation_group_values", "pricing_group_values"]
+    tier_and_origin = [("tier", "level"), ("tier", "starting_at")] + [("origin", name) for name in ("customer_id", "contract_id", "invoice_id", "line_item_id")]
+    values = [line_item.get(name) for name in names] + [(line_item.get(outer) or {}).get(inner) for outer, inner in nested]
+    values += [line_item.get(name) for name in later] + [(line_item.get(outer) or {}).get(inner) for outer, inner in tier_and_origin]
+    values += [line_item.get("starting_at"), line_item.get("ending_before")]
     values.insert(1, (line_item.get("credit_type") or {}).get("id"))
     text = json.dumps(values, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -388,7 +398,27 @@ class TestInvoices:
             assert after[draft["id"]]["total"] == sum(line["total"] for line in after[draft["id"]]["line_items"])
             assert len(after) == len(before[customer.id])
 
-    def test_line_items_whose_identifying_fields_repeat_get_numbered_ids_in_served_order(self, fake, client):
+    def test_given_line_items_reversed_then_each_invoice_serves_the_same_line_items_in_reverse_order(self, fake, client):
+        before = client.items(BY_NAME["invoices"], busiest(fake))
+
+        fake.line_items_reversed = True
+        after = client.items(BY_NAME["invoices"], busiest(fake))
+
+        assert [invoice["line_items"][::-1] for invoice in before] == [invoice["line_items"] for invoice in after]
+        assert [{**invoice, "line_items": None} for invoice in before] == [{**invoice, "line_items": None} for invoice in after]
+
+    def test_the_first_metric_is_charged_in_tiers_whose_line_items_differ_only_in_tier_and_amounts(self, fake, client):
+        invoices = client.items(BY_NAME["invoices"], busiest(fake))
+
+        levels = {line["tier"]["level"] for invoice in invoices for line in invoice["line_items"] if line.get("tier")}
+        assert levels == {1.0, 2.0}
+        for invoice in invoices:
+            tiered = [line for line in invoice["line_items"] if line.get("tier")]
+            for line in (line for line in tiered if line["tier"]["level"] == 2.0):
+                [first] = [other for other in tiered if other["tier"]["level"] == 1.0 and _charge(other) == _charge(line)]
+                assert first["quantity"] == 100.0 and line["unit_price"] == first["unit_price"] / 2
+
+    def test_line_items_whose_identifying_fields_repeat_get_numbered_ids_in_content_order(self, fake, client):
         invoices = client.items(BY_NAME["invoices"], busiest(fake))
 
         for invoice in invoices:
@@ -396,7 +426,8 @@ class TestInvoices:
             digests = [spec_line_item_id(line) for line in invoice["line_items"]]
             assert len(set(ids)) == len(ids)
             for index, (line_item_id, digest) in enumerate(zip(ids, digests)):
-                repeat = digests[:index].count(digest) + 1
+                same = sorted(json.dumps(line, sort_keys=True, separators=(",", ":")) for line, other in zip(invoice["line_items"], digests) if other == digest)
+                repeat = same.index(json.dumps(invoice["line_items"][index], sort_keys=True, separators=(",", ":"))) + 1
                 assert line_item_id == (digest if repeat == 1 else f"{digest}-{repeat}")
         all_ids = [line_item_id for invoice in invoices for line_item_id in invoice_line_item_ids(invoice["line_items"])]
         assert any(line_item_id.endswith("-2") for line_item_id in all_ids)
@@ -677,7 +708,8 @@ class TestGroundTruth:
             config = {**config, "customer_ids": [fake.dataset.customers[1].id, "unknown-customer"]}
         active = [customer.id for customer in fake.dataset.customers if not customer.archived]
         archived = [customer.id for customer in fake.dataset.customers if customer.archived]
-        read = config.get("customer_ids", active + (archived if config.get("include_archived_customers") else []))
+        # Full refresh per-customer streams read archived customers too, whatever include_archived_customers says.
+        read = config.get("customer_ids", active + archived)
         known = [customer_id for customer_id in read if fake.dataset.customer(customer_id)]
 
         expected = expected_records(fake.dataset, config)

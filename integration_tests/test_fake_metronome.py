@@ -22,6 +22,7 @@ from integration_tests.fake_metronome import (
     FakeMetronome,
     expected_records,
 )
+from integration_tests.fake_metronome.timestamps import format_timestamp, parse_timestamp
 
 OPTIONS = DatasetOptions(customers=4, metrics_per_customer=3, days_of_history=6, archived_share=0.5)
 DAY = {"starting_on": "2024-03-13T00:00:00+00:00", "ending_before": "2024-03-15T00:00:00+00:00"}
@@ -276,6 +277,32 @@ class TestListings:
         assert any("group_by" in metric and "group_keys" not in metric for metric in listed)
         assert any("group_keys" in metric and "group_by" not in metric for metric in listed)
         assert all(isinstance(keys, list) for metric in listed for keys in metric.get("group_keys", []))
+
+    def test_given_a_retired_metric_then_a_customers_listing_shows_it_only_with_include_archived_and_it_has_usage(self, start_fake):
+        fake = start_fake(OPTIONS.with_changes(retired_metrics=1))
+        client = Client(fake)
+        customer = fake.dataset.customers[0]
+        [retired_id] = customer.retired_metric_ids
+
+        default = client.every_item(f"/v1/customers/{customer.id}/billable-metrics")
+        every = client.every_item(f"/v1/customers/{customer.id}/billable-metrics", include_archived="true")
+        usage = client.every_item("/v1/usage/groups", {"customer_id": customer.id, "billable_metric_id": retired_id, "window_size": "DAY", **DAY})
+
+        assert [metric["id"] for metric in default] == list(customer.metric_ids)
+        assert [metric["id"] for metric in every] == list(customer.metric_ids) + [retired_id]
+        assert every[-1]["archived_at"] == format_timestamp(fake.dataset.metrics[retired_id].archived_at)
+        archived_at = fake.dataset.metrics[retired_id].archived_at
+        assert sum(item["value"] or 0 for item in usage if parse_timestamp(item["starting_on"]) < archived_at) > 0
+        assert all(not item["value"] for item in usage if parse_timestamp(item["starting_on"]) >= archived_at), "no usage after its archiving"
+
+    def test_given_customers_archived_now_then_they_move_to_the_archived_list_with_archived_at_now(self, fake, client):
+        active = [customer["id"] for customer in client.get("/v1/customers").json()["data"]]
+
+        fake.archive_customers(active[0])
+
+        assert [customer["id"] for customer in client.get("/v1/customers").json()["data"]] == active[1:]
+        archived = {customer["id"]: customer["archived_at"] for customer in client.get("/v1/customers", only_archived="true").json()["data"]}
+        assert archived[active[0]] == format_timestamp(fake.now)
 
     def test_given_the_accounts_metrics_then_newer_shape_with_archived_on_request(self, start_fake):
         fake = start_fake(OPTIONS.with_changes(archived_metrics=2))
@@ -603,5 +630,5 @@ class TestGroundTruth:
 
         listed = client.every_item("/v1/customers") + client.every_item("/v1/customers", only_archived="true")
         assert expected[CUSTOMERS] == listed
-        metrics = {customer["id"]: client.every_item(f"/v1/customers/{customer['id']}/billable-metrics") for customer in listed}
+        metrics = {customer["id"]: client.every_item(f"/v1/customers/{customer['id']}/billable-metrics", include_archived="true") for customer in listed}
         assert expected[BILLABLE_METRICS] == [{**metric, "customer_id": customer_id} for customer_id, listing in metrics.items() for metric in listing]

@@ -1,5 +1,9 @@
 """Who and what to read: customers and their billable metrics, listed at most once per sync and
-shared by every stream, unless the user named them in the config."""
+shared by every stream, unless the user named them in the config.
+
+Customers come in two lists, active and archived: streams that overwrite their table (full refresh)
+read both, so a customer's records stay the day it is archived; incremental streams read the
+archived list only with include_archived_customers (their history stays in the destination)."""
 
 import logging
 from dataclasses import dataclass, replace
@@ -27,6 +31,9 @@ CUSTOMER_METRIC_LISTING = Endpoint(
     name="billable_metrics",
     path="/v1/customers/{customer_id}/billable-metrics",
     primary_key=["customer_id", "id"],
+    # Archived metrics are left out unless asked for (metronome-sdk, customer_list_billable_metrics_params):
+    # a metric archived last week keeps its usage history, which the usage stream reads through it.
+    params={"include_archived": "true"},
     docs="https://docs.metronome.com/api-reference/billable-metrics/list-billable-metrics",
 )
 # GET /v1/customers takes at most 100 customer_ids (its `customer_ids` parameter's maxItems).
@@ -70,46 +77,51 @@ class Directory:
         self._budget = budget
         self._logger = logger
         self._keep_records = keep_records
-        self._customers: Optional[List[Mapping[str, Any]]] = None
-        self._customer_ids: Optional[List[str]] = None
+        # Metronome's two customer lists, by only_archived: ids always, the items only for the customers stream.
+        self._listed_ids: Dict[bool, List[str]] = {}
+        self._listed_items: Dict[bool, List[Mapping[str, Any]]] = {}
         self._metric_items: Dict[str, List[Mapping[str, Any]]] = {}
         self._metrics: Dict[str, List[BillableMetric]] = {}
         # Asked for twice per usage stream: once to count its partitions, once to read them.
-        self._metrics_by_customer: Optional[List[Tuple[str, List[BillableMetric]]]] = None
+        self._metrics_by_customer: Dict[bool, List[Tuple[str, List[BillableMetric]]]] = {}
         self._interned: Dict[BillableMetric, BillableMetric] = {}
         self._ungrouped_logged: Set[str] = set()
         # One stream for every customer's listing, shared by the worker threads: one connection pool.
         self._metric_lister = MetronomeStream(CUSTOMER_METRIC_LISTING, config, budget=budget)
 
-    def customer_ids(self) -> List[str]:
-        if self._customer_ids is None:
-            if self._config.customer_ids:
-                self._customer_ids = list(self._config.customer_ids)
-            else:
-                self._customer_ids = [customer["id"] for customer in self.customers()]
-        return self._customer_ids
+    def customer_ids(self, *, archived_too: bool) -> List[str]:
+        """The customers a stream reads: the configured ones, else the active customers as listed,
+        then (archived_too) the archived ones as listed, each once. The order is the same in every
+        sync whose lists are the same."""
+        if self._config.customer_ids:
+            return list(self._config.customer_ids)
+        ids = self._listed(archived=False) + (self._listed(archived=True) if archived_too else [])
+        return list(dict.fromkeys(ids))
 
     def customers(self) -> List[Mapping[str, Any]]:
-        """The customers the sync reads, as Metronome lists them: listed once per sync."""
-        if self._customers is None:
-            customers = self._list_customers()
-            # Ids are all the partitions need (customer_ids keeps them); the items are kept only for
-            # the customers stream.
-            if not self._keep_records:
-                return customers
-            self._customers = customers
-        return self._customers
+        """Every customer, archived ones included (or the configured ones), as Metronome lists them,
+        in customer_ids' order: listed once per sync."""
+        if not self._keep_records:
+            # Only the ids are kept otherwise: an empty list here would delete the customers table.
+            raise RuntimeError("Directory.customers() needs a Directory made with keep_records=True")
+        self._listed(archived=False)
+        self._listed(archived=True)
+        # A customer archived between the two listings is in both: its archived copy is the newer.
+        by_id = {customer["id"]: customer for customer in self._listed_items[False] + self._listed_items[True]}
+        return [by_id[customer_id] for customer_id in self.customer_ids(archived_too=True) if customer_id in by_id]
 
-    def billable_metrics_by_customer(self) -> List[Tuple[str, List[BillableMetric]]]:
-        """Every customer with its billable metrics; the listings run max_concurrency at a time."""
-        if self._metrics_by_customer is None:
-            customer_ids = self.customer_ids()
+    def billable_metrics_by_customer(self, *, archived_too: bool) -> List[Tuple[str, List[BillableMetric]]]:
+        """Each customer read (see customer_ids) with its billable metrics; the listings run
+        max_concurrency at a time."""
+        if archived_too not in self._metrics_by_customer:
+            customer_ids = self.customer_ids(archived_too=archived_too)
             metrics = map_in_order(self.billable_metrics, customer_ids, workers=self._config.max_concurrency)
-            self._metrics_by_customer = list(zip(customer_ids, metrics))
-        return self._metrics_by_customer
+            self._metrics_by_customer[archived_too] = list(zip(customer_ids, metrics))
+        return self._metrics_by_customer[archived_too]
 
     def billable_metric_items_by_customer(self) -> List[Tuple[str, List[Mapping[str, Any]]]]:
-        customer_ids = self.customer_ids()
+        """Every customer's listed metrics, archived customers' and archived metrics included."""
+        customer_ids = self.customer_ids(archived_too=True)
         items = map_in_order(self.billable_metric_items, customer_ids, workers=self._config.max_concurrency)
         return list(zip(customer_ids, items))
 
@@ -159,15 +171,17 @@ class Directory:
             )
         return {}
 
-    def _list_customers(self) -> List[Mapping[str, Any]]:
-        # only_archived=true returns only archived customers, so both lists are needed. Configured
-        # customers may be archived ones: both lists are asked for them, filtered to their ids.
-        archived_too = self._config.include_archived_customers or bool(self._config.customer_ids)
-        listings = [customer_listing(self._config, budget=self._budget, customer_ids=chunk) for chunk in self._id_chunks()]
-        if archived_too:
-            listings += [customer_listing(self._config, budget=self._budget, customer_ids=chunk, only_archived=True) for chunk in self._id_chunks()]
-        customers = [customer for listing in listings for customer in self._read(listing, {})]
-        return list({customer["id"]: customer for customer in customers}.values())
+    def _listed(self, *, archived: bool) -> List[str]:
+        """The ids of one of Metronome's customer lists: GET /v1/customers lists only active
+        customers, and only archived ones with only_archived=true, so every customer takes both.
+        Configured customers may be archived ones: both lists are filtered to their ids."""
+        if archived not in self._listed_ids:
+            listings = [customer_listing(self._config, budget=self._budget, customer_ids=chunk, only_archived=archived) for chunk in self._id_chunks()]
+            items = [customer for listing in listings for customer in self._read(listing, {})]
+            self._listed_ids[archived] = [customer["id"] for customer in items]
+            # Ids are all the partitions need; the items are kept only for the customers stream.
+            self._listed_items[archived] = items if self._keep_records else []
+        return self._listed_ids[archived]
 
     def _id_chunks(self) -> List[Tuple[str, ...]]:
         """The configured customer ids in requests of at most 100 (Metronome's limit), or one unfiltered listing."""

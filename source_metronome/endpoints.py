@@ -2,8 +2,9 @@
 record shape. Adding an endpoint of a known family is one entry here and a JSON schema in schemas/.
 
 Families (source_metronome/streams/): AccountStream (an account-wide list), CustomerStream (one
-partition per customer, with a date range when it has a cursor), UsageStream (customer × billable
-metric), and the streams emitted from the directory's lists.
+partition per customer, with a date range when it has a cursor; without one it is a full refresh
+and reads archived customers too), UsageStream (customer × billable metric), and the streams
+emitted from the directory's lists.
 """
 
 from dataclasses import replace

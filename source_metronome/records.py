@@ -8,7 +8,7 @@ canonical form, so that one window always has one key whatever form the API answ
 import hashlib
 import json
 from functools import lru_cache
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from airbyte_cdk.sources.types import StreamSlice
 
@@ -59,7 +59,8 @@ def cost_line_items(day: Item, stream_slice: StreamSlice) -> Iterable[Record]:
     start_timestamp = canonical_timestamp(day["start_timestamp"])
     end_timestamp = canonical_timestamp(day["end_timestamp"])
     for credit_type_id, credit_type in (day.get("credit_types") or {}).items():
-        for line_item in credit_type.get("line_item_breakdown") or []:
+        breakdown = credit_type.get("line_item_breakdown") or []
+        for line_item, line_item_id in zip(breakdown, line_item_ids(breakdown, cost_line_item_id)):
             yield {
                 "customer_id": stream_slice["customer_id"],
                 "start_timestamp": start_timestamp,
@@ -70,7 +71,7 @@ def cost_line_items(day: Item, stream_slice: StreamSlice) -> Iterable[Record]:
                 "group_key": line_item.get("group_key"),
                 "group_value": line_item.get("group_value"),
                 "cost": line_item.get("cost"),
-                "line_item_id": cost_line_item_id(line_item),
+                "line_item_id": line_item_id,
             }
 
 
@@ -78,7 +79,8 @@ def cost_line_item_id(line_item: Mapping[str, Any]) -> str:
     """A non-null, unambiguous stand-in for the line item in the primary key (group_key and
     group_value are null for line items without a group, and destinations cannot deduplicate on
     null keys): its name, group key and group value as a compact JSON array, such as
-    `["API calls","region","US-East"]`."""
+    `["API calls","region","US-East"]`. These are every field of a costs breakdown entry but its
+    cost (metronome-sdk, CustomerListCostsResponse.CreditTypesLineItemBreakdown)."""
     return json.dumps([line_item.get("name"), line_item.get("group_key"), line_item.get("group_value")], separators=(",", ":"), ensure_ascii=False)
 
 
@@ -88,49 +90,103 @@ def with_customer(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
     yield item
 
 
-# What identifies a line item on an invoice: Metronome gives line items no id of their own.
+# What tells one charge on an invoice from another: Metronome gives line items no id of their own.
+# Every field of metronome-sdk's Invoice.LineItem (types/v1/customers/invoice.py) that names what is
+# charged, left out only what changes while the charge stays the same: amounts (quantity, unit_price,
+# total, sub_line_items), custom fields, metadata and billing-provider fields. A dotted name is a
+# field of a nested object.
 LINE_ITEM_IDENTITY = (
     "type",
-    "credit_type",
+    "credit_type.id",
     "name",
     "product_id",
+    "product_type",
     "commit_id",
+    "commit_type",
+    # One line per segment of a commit's schedule.
+    "commit_segment_id",
+    # Several commits or credits applied to one product: one line each.
+    "applied_commit_or_credit.id",
+    "applied_commit_or_credit.type",
+    # A postpaid commit's true-up.
+    "postpaid_commit.id",
     "scheduled_charge_id",
     "subscription_id",
+    "is_prorated",
     "professional_service_id",
     "discount_id",
+    "reseller_type",
     "group_key",
     "group_value",
     "presentation_group_values",
     "pricing_group_values",
+    # Tiered pricing: one line per tier reached.
+    "tier.level",
+    "tier.starting_at",
+    # On consolidated invoices (type USAGE_CONSOLIDATED): the line item this one was copied from.
+    "origin.customer_id",
+    "origin.contract_id",
+    "origin.invoice_id",
+    "origin.line_item_id",
     "starting_at",
     "ending_before",
 )
+# Part of the identity, so in one form whatever form Metronome answered in.
+IDENTITY_TIMESTAMPS = frozenset({"starting_at", "ending_before"})
 
 
 def invoice_line_items(invoice: Item, stream_slice: StreamSlice) -> Iterable[Record]:
     """One record per line item of an invoice, as served, with the invoice it is on."""
-    seen: Dict[str, int] = {}
-    for line_item in invoice.get("line_items") or []:
-        digest = invoice_line_item_digest(line_item)
-        seen[digest] = seen.get(digest, 0) + 1
+    line_items = invoice.get("line_items") or []
+    for line_item, line_item_id in zip(line_items, line_item_ids(line_items, invoice_line_item_digest)):
         yield {
             **line_item,
             "invoice_id": invoice["id"],
             "customer_id": invoice.get("customer_id") or stream_slice["customer_id"],
             "invoice_start_timestamp": invoice.get("start_timestamp"),
             "invoice_end_timestamp": invoice.get("end_timestamp"),
-            # The n-th line item with the same identity on one invoice gets "-n" (n ≥ 2), in served order.
-            "line_item_id": digest if seen[digest] == 1 else f"{digest}-{seen[digest]}",
+            "line_item_id": line_item_id,
         }
 
 
 def invoice_line_item_digest(line_item: Mapping[str, Any]) -> str:
-    """The first 16 hex digits of SHA-256 over the line item's identifying fields as compact JSON
-    (sorted keys; the credit type by its id; a missing field as null): stable across syncs while
-    the line item is the same charge, whatever its amounts become."""
-    identity = [line_item.get(field) for field in LINE_ITEM_IDENTITY]
-    credit_type = line_item.get("credit_type")
-    identity[1] = credit_type.get("id") if isinstance(credit_type, Mapping) else None
-    text = json.dumps(identity, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """The identity of a charge with the shape of metronome-sdk's Invoice.LineItem (an invoice's or
+    an invoice breakdown's line item): the first 16 hex digits of SHA-256 over its LINE_ITEM_IDENTITY
+    fields as compact JSON (sorted keys; a missing field as null). Stable across syncs while the line
+    item is the same charge, whatever its amounts become and whatever order it is served in."""
+    identity = [_identifying_value(line_item, field) for field in LINE_ITEM_IDENTITY]
+    return hashlib.sha256(_compact(identity).encode()).hexdigest()[:16]
+
+
+def line_item_ids(line_items: Sequence[Mapping[str, Any]], identity: Callable[[Mapping[str, Any]], str]) -> List[str]:
+    """Each line item's key, in served order: its identity, and for line items identical in every
+    identifying field "-2", "-3", ... on the second, third, ... of them. Those are counted in the
+    order of their whole content (amounts included), not in served order, so a key does not move to
+    another charge when Metronome serves the line items in another order."""
+    identities = [identity(line_item) for line_item in line_items]
+    positions: Dict[str, List[int]] = {}
+    for position, key in enumerate(identities):
+        positions.setdefault(key, []).append(position)
+    ids = list(identities)
+    for key, same in positions.items():
+        if len(same) > 1:
+            for number, position in enumerate(sorted(same, key=lambda position: _compact(line_items[position])), start=1):
+                ids[position] = key if number == 1 else f"{key}-{number}"
+    return ids
+
+
+def _identifying_value(line_item: Mapping[str, Any], field: str) -> Any:
+    value: Any = line_item
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if field in IDENTITY_TIMESTAMPS and isinstance(value, str):
+        try:
+            return canonical_timestamp(value)
+        except ValueError:
+            # Not a timestamp after all: as served is still stable.
+            return value
+    return value
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=str)

@@ -61,7 +61,8 @@ def customer(customer_id: str = CUSTOMER, name: str = "Example, Inc.") -> Dict[s
 
 
 def metrics_request(customer_id: str = CUSTOMER, next_page: Optional[str] = None, limit: int = 100) -> HttpRequest:
-    params = {"limit": str(limit), **({"next_page": next_page} if next_page else {})}
+    # Archived metrics are listed too: their usage history is read like any other metric's.
+    params = {"limit": str(limit), "include_archived": "true", **({"next_page": next_page} if next_page else {})}
     return HttpRequest(f"{BASE}/customers/{customer_id}/billable-metrics", query_params=params)
 
 

@@ -17,6 +17,7 @@ class TestFullRefresh:
         # The CDK would read one page per sync ("resumable full refresh"): streams/base.py opts out.
         http_mocker.get(customers_request(), page([customer()], next_page="p2"))
         http_mocker.get(customers_request(next_page="p2"), page([customer(OTHER_CUSTOMER, "Other")]))
+        http_mocker.get(customers_request(only_archived=True), page([]))
 
         output = read(SourceMetronome(), config(), catalog("customers", sync_mode=SyncMode.full_refresh))
 

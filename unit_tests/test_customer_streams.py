@@ -28,6 +28,7 @@ class TestContracts:
     @HttpMocker()
     def test_given_more_than_twenty_contracts_when_read_then_the_body_cursor_is_followed(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
+        http_mocker.get(customers_request(only_archived=True), page([]))
         http_mocker.post(_contracts_request(CUSTOMER), _contracts_page([f"c{n}" for n in range(20)], cursor="next-20"))
         http_mocker.post(_contracts_request(CUSTOMER, cursor="next-20"), _contracts_page(["c20"]))
 
@@ -41,6 +42,7 @@ class TestBalances:
     @HttpMocker()
     def test_given_two_pages_when_read_then_limit_and_next_page_go_in_the_body_and_customer_id_is_added(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
+        http_mocker.get(customers_request(only_archived=True), page([]))
         first = {**BALANCE_FLAGS, "customer_id": CUSTOMER, "limit": 25}
         http_mocker.post(HttpRequest(BALANCES_URL, body=first), page([{"id": "commit-1", "type": "PREPAID"}], next_page="b2"))
         http_mocker.post(HttpRequest(BALANCES_URL, body={**first, "next_page": "b2"}), page([{"id": "credit-1", "type": "CREDIT"}]))
@@ -52,6 +54,7 @@ class TestBalances:
     @HttpMocker()
     def test_given_a_404_for_a_later_customer_when_read_then_only_that_customer_is_skipped(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Gone")]))
+        http_mocker.get(customers_request(only_archived=True), page([]))
         http_mocker.post(HttpRequest(BALANCES_URL, body={**BALANCE_FLAGS, "customer_id": CUSTOMER, "limit": 25}), page([{"id": "commit-1"}]))
         http_mocker.post(HttpRequest(BALANCES_URL, body={**BALANCE_FLAGS, "customer_id": OTHER_CUSTOMER, "limit": 25}), error(404, "Customer not found"))
 

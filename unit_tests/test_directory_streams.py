@@ -28,6 +28,7 @@ class TestDirectoryShared:
     def test_given_usage_customers_and_metrics_streams_when_read_then_each_list_is_requested_once(self, http_mocker: HttpMocker = None):
         customers, metrics = customers_request(), metrics_request()
         http_mocker.get(customers, page([customer()]))
+        http_mocker.get(customers_request(only_archived=True), page([]))
         http_mocker.get(metrics, page([metric(), metric(OTHER_METRIC, "Storage")]))
         http_mocker.post(usage_request(), page([usage_item(1)]))
         http_mocker.post(usage_request(metric_id=OTHER_METRIC), page([usage_item(1)]))

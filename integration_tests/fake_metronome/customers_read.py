@@ -1,20 +1,23 @@
 """Which customers a sync reads, shared by every part of the ground truth: the configured ids, else
-every active customer (and archived ones with include_archived_customers)."""
+every customer for the streams that overwrite their table (full refresh: customers, billable_metrics,
+invoices, invoice_line_items, contracts, balances), and for the incremental ones (usage and costs)
+every active customer, and archived ones with include_archived_customers."""
 
 from typing import Any, List, Mapping
 
 from integration_tests.fake_metronome.dataset import Customer, Dataset
 
 
-def customer_ids_read(dataset: Dataset, config: Mapping[str, Any]) -> List[str]:
+def customer_ids_read(dataset: Dataset, config: Mapping[str, Any], every_customer: bool = False) -> List[str]:
+    """In the connector's order: active customers as listed, then archived ones."""
     if config.get("customer_ids"):
         return list(dict.fromkeys(config["customer_ids"]))
     # Metronome lists active customers by default and archived ones only with only_archived=true.
     active = [customer.id for customer in dataset.customers if not customer.archived]
     archived = [customer.id for customer in dataset.customers if customer.archived]
-    return active + (archived if config.get("include_archived_customers") else [])
+    return active + (archived if every_customer or config.get("include_archived_customers") else [])
 
 
-def customers_read(dataset: Dataset, config: Mapping[str, Any]) -> List[Customer]:
+def customers_read(dataset: Dataset, config: Mapping[str, Any], every_customer: bool = False) -> List[Customer]:
     """The customers read that Metronome knows (configured ids it does not know are left out)."""
-    return [customer for customer in map(dataset.customer, customer_ids_read(dataset, config)) if customer is not None]
+    return [customer for customer in map(dataset.customer, customer_ids_read(dataset, config, every_customer)) if customer is not None]

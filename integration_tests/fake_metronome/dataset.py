@@ -53,7 +53,8 @@ class BillableMetric:
     unit_quarters: int
     price_quarter_cents: int
     credit_type: CreditType
-    # Archived metrics are on no plan: only the account-wide listing shows them, with include_archived.
+    # Archived metrics are on no plan: the account-wide listing shows them with include_archived, and
+    # a customer's listing (with include_archived) those the customer used before (retired ones).
     archived_at: Optional[datetime] = None
 
     @property
@@ -62,9 +63,10 @@ class BillableMetric:
         compound = [list(self.group_keys)] if len(self.group_keys) > 1 else []
         return [[key] for key in self.group_keys] + compound
 
-    def as_api(self) -> Dict[str, Any]:
+    def as_api(self, style: str = OFFSET_STYLE) -> Dict[str, Any]:
         """As a customer's listing (GET /v1/customers/{id}/billable-metrics) shows it."""
-        item: Dict[str, Any] = {"id": self.id, "name": self.name, "aggregation_type": self.aggregation_type, "archived_at": None}
+        archived_at = format_timestamp(self.archived_at, style) if self.archived_at else None
+        item: Dict[str, Any] = {"id": self.id, "name": self.name, "aggregation_type": self.aggregation_type, "archived_at": archived_at}
         if self.key_form in ("group_by", "both"):
             item["group_by"] = list(self.group_keys)
         if self.key_form in ("group_keys", "both"):
@@ -94,6 +96,8 @@ class Customer:
     metric_ids: Tuple[str, ...]
     # Without one (say, the plan ended), usage for `current_period` is refused; dated usage is served.
     has_active_plan: bool = True
+    # Archived metrics the customer used before they were archived: usage history, on no plan.
+    retired_metric_ids: Tuple[str, ...] = ()
 
     @property
     def archived(self) -> bool:
@@ -134,6 +138,10 @@ class DatasetOptions:
     no_plan_share: float = 0.0
     # Archived billable metrics in the account, on no plan (GET /v1/billable-metrics?include_archived=true).
     archived_metrics: int = 0
+    # Billable metrics every customer used until they were archived (a day before "now", and a day
+    # earlier each): their usage history stays, and a customer's listing shows them only with
+    # include_archived=true.
+    retired_metrics: int = 0
     # The finance, catalog and audit endpoints (finance.py, catalog.py, audit.py). Their objects are
     # drawn from seeded hashes, apart from `rng`, so these options leave every earlier choice as it was.
     # Invoices per customer, newest first: the current period's DRAFT, a FINALIZED one, a VOID one and
@@ -160,7 +168,7 @@ class DatasetOptions:
             raise ValueError(f"group_keys_per_metric must be 0..{len(GROUP_KEY_NAMES)}")
         if not 0 <= self.group_values_per_key <= 26:
             raise ValueError("group_values_per_key must be 0..26 (values are named key-a .. key-z)")
-        counts = ("archived_metrics", "invoices_per_customer", "contracts_per_customer", "busiest_customer_contracts",
+        counts = ("archived_metrics", "retired_metrics", "invoices_per_customer", "contracts_per_customer", "busiest_customer_contracts",
                   "credit_grants_per_customer", "archived_products", "rate_cards", "plans", "packages",
                   "archived_packages", "audit_entries_per_day")
         for name in counts:
@@ -190,6 +198,8 @@ class Dataset:
     history_start: datetime = field(init=False)
     now: datetime = field(init=False)
     revisions: Tuple[Revision, ...] = field(init=False, default=())
+    # How GET /v1/customers/{id}/invoices orders each invoice's line items: reversed, or as built.
+    line_items_reversed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         options = self.options
@@ -207,6 +217,11 @@ class Dataset:
         for number in range(options.archived_metrics):
             archived_metric = replace(_metric(options, len(pool) + 1 + number), archived_at=options.now - timedelta(days=2 + number))
             self.metrics[archived_metric.id] = archived_metric
+        retired = []
+        for number in range(options.retired_metrics):
+            index = len(pool) + 1 + options.archived_metrics + number
+            retired.append(replace(_metric(options, index), archived_at=floor_to_midnight(options.now) - timedelta(days=1 + number)))
+        self.metrics.update((metric.id, metric) for metric in retired)
         # Drawn apart from `rng`, so that adding the option left every other seeded choice as it was.
         by_draw = sorted(range(count), key=lambda index: seeded_fraction(options.seed, "no-plan", index))
         without_plan = set(by_draw[: round(count * options.no_plan_share)])
@@ -224,6 +239,7 @@ class Dataset:
                     created_at=self.history_start - timedelta(days=30, hours=index),
                     metric_ids=tuple(metric_ids),
                     has_active_plan=index not in without_plan,
+                    retired_metric_ids=tuple(metric.id for metric in retired),
                 )
             )
 
@@ -243,7 +259,19 @@ class Dataset:
         return next((customer for customer in self.customers if customer.id == customer_id), None)
 
     def metrics_of(self, customer: Customer) -> List[BillableMetric]:
+        """The metrics on the customer's plan (what it is invoiced and costed for)."""
         return [self.metrics[metric_id] for metric_id in customer.metric_ids]
+
+    def listed_metrics(self, customer: Customer, include_archived: bool) -> List[BillableMetric]:
+        """GET /v1/customers/{id}/billable-metrics: the plan's metrics, then with include_archived the
+        archived ones the customer used (the SDK: archived metrics are left out by default)."""
+        return self.metrics_of(customer) + ([self.metrics[metric_id] for metric_id in customer.retired_metric_ids] if include_archived else [])
+
+    def archive_customers(self, *customer_ids: str) -> None:
+        """Archives these customers now, as a user does in Metronome between two syncs."""
+        for position, customer in enumerate(self.customers):
+            if customer.id in customer_ids and not customer.archived:
+                self.customers[position] = replace(customer, archived_at=self.now)
 
     def on_unique_plan(self, customer: Customer) -> bool:
         return any(metric.aggregation_type == UNIQUE for metric in self.metrics_of(customer))

@@ -35,10 +35,13 @@ class Batch:
 
 def batches(dataset: Dataset, customer_id: str, metric: BillableMetric, start: datetime, end: datetime) -> List[Batch]:
     """The batches of [start, end) that happened before now, in time order. Only metrics on the
-    customer's plan have events; any other metric reads as no usage."""
+    customer's plan, and archived ones it used before their archiving, have events; any other metric
+    reads as no usage."""
     customer = dataset.customer(customer_id)
-    if customer is None or metric.id not in customer.metric_ids:
+    if customer is None or metric.id not in customer.metric_ids + customer.retired_metric_ids:
         return []
+    if metric.archived_at is not None:
+        end = min(end, metric.archived_at)
     found: List[Batch] = []
     day = max(floor_to_midnight(start), dataset.history_start)
     while day < end and day < dataset.now:

@@ -53,6 +53,9 @@ CUSTOMER_CREDIT_AMOUNT = 10000.0
 APPLIED_COMMIT = -1250.25
 SEAT_PRICE = 1000.0
 PLATFORM_FEE_CENTS = 5000.0
+# The first metric on a plan is priced in tiers: the first TIER_SIZE units at its unit price, the
+# rest at half of it, one line item per tier (metronome-sdk Invoice.LineItem.tier).
+TIER_SIZE = 100
 
 
 # Invoices
@@ -104,6 +107,7 @@ def invoices_of(dataset: Dataset, customer: Customer) -> List[Invoice]:
 
     The DRAFT (the current month) changes with late data: from revision 1 on it is FINALIZED (for
     customers at an even position) or VOID (odd), keeps its id and counts 10 more of each usage.
+    Line items come in the order built, or reversed with `dataset.line_items_reversed`.
     """
     index = dataset.customers.index(customer)
     contract = next(iter(contracts_of(dataset, customer)), None)
@@ -126,7 +130,7 @@ def invoices_of(dataset: Dataset, customer: Customer) -> List[Invoice]:
                 end_timestamp=end,
                 # Issued at the end of the period (for a draft: when it is due to be).
                 issued_at=end,
-                line_items=tuple(line_items),
+                line_items=tuple(reversed(line_items)) if dataset.line_items_reversed else tuple(line_items),
                 contract_id=contract.id if contract else None,
                 regenerated_from_invoice_id=_invoice_id(dataset, customer, regenerated_from) if regenerated_from is not None else None,
             )
@@ -151,8 +155,9 @@ def _invoice_id(dataset: Dataset, customer: Customer, number: int) -> str:
 
 
 def _line_items(dataset: Dataset, customer: Customer, number: int, start: datetime, end: datetime, late: bool, contract: Optional["Contract"]) -> List[Dict[str, Any]]:
-    """Usage per metric (split by its first group key), the platform fee, seats in two (three on the
-    second invoice) prorated pieces whose identifying fields are equal, and an applied commit."""
+    """Usage per metric (split by its first group key; the first metric in two tiers), the platform
+    fee, seats in two (three on the second invoice) prorated pieces whose identifying fields are
+    equal, and an applied commit."""
     seed = dataset.options.seed
     usd = credit_type_data(USD_CENTS)
     period = {"starting_at": start, "ending_before": end}
@@ -161,27 +166,36 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
     listed = products(dataset)
     by_metric = {product.billable_metric_id: product for product in listed if product.billable_metric_id}
     by_name = {product.name: product for product in listed if product.billable_metric_id is None}
-    for metric in dataset.metrics_of(customer):
+    for position, metric in enumerate(dataset.metrics_of(customer)):
         product = by_metric[metric.id]
         key = metric.group_keys[0] if metric.group_keys else None
         for value in ([f"{key}-a", f"{key}-b"] if key else [None]):
             quantity = 1 + seeded_int(seed, "invoice-quantity", customer.id, number, metric.id, value) % 400 + (10 if late else 0)
             unit_price = (1 + seeded_int(seed, "invoice-price", metric.id) % 20) / 4
-            line = {
-                "type": "usage",
-                "name": metric.name,
-                "credit_type": usd,
-                "product_id": product.id,
-                "product_type": "UsageProductListItem",
-                "quantity": float(quantity),
-                "unit_price": unit_price,
-                "total": quantity * unit_price,
-                **period,
-                "custom_fields": {},
-            }
-            if key:
-                line.update(group_key=key, group_value=value, presentation_group_values={key: value})
-            lines.append(line)
+            # (tier, its quantity, its unit price): halving a multiple of a quarter stays exact.
+            tiers = [(None, quantity, unit_price)]
+            if position == 0:
+                tiers = [({"level": 1.0, "starting_at": "0", "size": str(TIER_SIZE)}, min(quantity, TIER_SIZE), unit_price)]
+                if quantity > TIER_SIZE:
+                    tiers.append(({"level": 2.0, "starting_at": str(TIER_SIZE)}, quantity - TIER_SIZE, unit_price / 2))
+            for tier, tier_quantity, tier_price in tiers:
+                line = {
+                    "type": "usage",
+                    "name": metric.name,
+                    "credit_type": usd,
+                    "product_id": product.id,
+                    "product_type": "UsageProductListItem",
+                    "quantity": float(tier_quantity),
+                    "unit_price": tier_price,
+                    "total": tier_quantity * tier_price,
+                    **period,
+                    "custom_fields": {},
+                }
+                if tier:
+                    line["tier"] = tier
+                if key:
+                    line.update(group_key=key, group_value=value, presentation_group_values={key: value})
+                lines.append(line)
     fee = by_name[PLATFORM_FEE]
     lines.append(
         {

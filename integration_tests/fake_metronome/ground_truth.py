@@ -14,9 +14,12 @@ directory.py), independently of its code, so that a connector bug shows up as a 
   sync emits none for them.
 
 Issue 8's additions, as the connector declares them:
-- `customers` (primary key id): the customers read (as above) as the API lists them;
-  `billable_metrics` (customer_id, id): one row per such customer × metric of its listing (all of
-  them, whatever billable_metric_ids says), with `customer_id`;
+- `customers` (primary key id): every customer (configured ids: those), archived ones included
+  whatever include_archived_customers says, as the API lists them; `billable_metrics` (customer_id,
+  id): one row per such customer × metric of its listing with include_archived=true (all of them,
+  archived metrics it used included, whatever billable_metric_ids says), with `customer_id`;
+- metrics are listed with include_archived=true: an archived metric a customer used is one more
+  usage partition, read under the same incremental rules;
 - `customer_cost_line_items`: each cost day flattened to one row per credit type × line item,
   over the same partitions and ranges as costs (its own saved cursors); the line item is keyed by
   `line_item_id`, compact JSON of [name, group_key, group_value] (see line_item_id);
@@ -204,16 +207,16 @@ def expected_cost_line_items(
 
 
 def expected_customers(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """The customers records: the customers the sync reads (see _customer_ids), as listed."""
-    return [customer.as_api() for customer in _known_customers(dataset, config)]
+    """The customers records: every customer (or the configured ones), archived ones included, as listed."""
+    return [customer.as_api() for customer in _known_customers(dataset, config, every_customer=True)]
 
 
 def expected_billable_metrics(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """The billable_metrics records: each read customer's listed metrics, with its customer_id."""
+    """The billable_metrics records: every customer's listed metrics (archived ones included), with its customer_id."""
     return [
         {**metric.as_api(), "customer_id": customer.id}
-        for customer in _known_customers(dataset, config)
-        for metric in dataset.metrics_of(customer)
+        for customer in _known_customers(dataset, config, every_customer=True)
+        for metric in dataset.listed_metrics(customer, include_archived=True)
     ]
 
 
@@ -278,7 +281,7 @@ def _metrics(dataset: Dataset, config: Mapping[str, Any], customer_id: str) -> I
     if configured and not (group_by or group_keys):
         return [MetricToRead(metric_id, None, None) for metric_id in configured]
     customer = dataset.customer(customer_id)
-    listed = {metric.id: metric for metric in dataset.metrics_of(customer)} if customer else {}
+    listed = {metric.id: metric for metric in dataset.listed_metrics(customer, include_archived=True)} if customer else {}
     ids = configured or list(listed)
     metrics = []
     for metric_id in ids:

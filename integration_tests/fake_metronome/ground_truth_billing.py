@@ -2,9 +2,10 @@
 the dataset (finance.py, catalog.py, audit.py build the objects; the API is not asked).
 
 Written from the streams' specification, independently of any connector code:
-- `invoices` (primary key id, full refresh): every invoice of every customer the sync reads (the
-  customers of ground_truth.py: configured ids, else active ones, archived ones with
-  include_archived_customers), all statuses, in their latest state, as served, with customer_id.
+- `invoices` (primary key id, full refresh): every invoice of every customer (configured ids: those;
+  archived customers included whatever include_archived_customers says, active ones first), all
+  statuses, in their latest state, as served, with customer_id. `contracts` and `balances` read the
+  same customers.
 - `invoice_line_items` (invoice_id, line_item_id; full refresh): each invoice's `line_items` as
   served, plus invoice_id, customer_id, invoice_start_timestamp and invoice_end_timestamp (the
   invoice's start_timestamp/end_timestamp) and line_item_id (see invoice_line_item_ids).
@@ -62,21 +63,36 @@ BILLING_PRIMARY_KEYS = {stream: ("id",) for stream in BILLING_STREAMS}
 BILLING_PRIMARY_KEYS[INVOICE_LINE_ITEMS] = ("invoice_id", "line_item_id")
 AUDIT_CURSOR_FIELD = "timestamp"
 
-# The fields that tell a line item apart within its invoice, in this order (missing ones as null).
+# The fields that tell a line item apart within its invoice, in this order (missing ones as null):
+# every field of metronome-sdk 4.12's Invoice.LineItem that names the charge, not its amounts.
 LINE_ITEM_IDENTITY = (
     "type",
     "credit_type.id",
     "name",
     "product_id",
+    "product_type",
     "commit_id",
+    "commit_type",
+    "commit_segment_id",
+    "applied_commit_or_credit.id",
+    "applied_commit_or_credit.type",
+    "postpaid_commit.id",
     "scheduled_charge_id",
     "subscription_id",
+    "is_prorated",
     "professional_service_id",
     "discount_id",
+    "reseller_type",
     "group_key",
     "group_value",
     "presentation_group_values",
     "pricing_group_values",
+    "tier.level",
+    "tier.starting_at",
+    "origin.customer_id",
+    "origin.contract_id",
+    "origin.invoice_id",
+    "origin.line_item_id",
     "starting_at",
     "ending_before",
 )
@@ -87,32 +103,36 @@ def compact_json(value: Any) -> str:
 
 
 def invoice_line_item_digest(line_item: Mapping[str, Any]) -> str:
-    """The first 16 hex digits of SHA-256 of the compact JSON of the line item's LINE_ITEM_IDENTITY."""
+    """The first 16 hex digits of SHA-256 of the compact JSON of the line item's LINE_ITEM_IDENTITY
+    (timestamps in the `+00:00` form)."""
     identity = []
     for name in LINE_ITEM_IDENTITY:
         value: Any = line_item
         for part in name.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
+        if name in ("starting_at", "ending_before") and value is not None:
+            value = format_timestamp(parse_timestamp(value))
         identity.append(value)
     return hashlib.sha256(compact_json(identity).encode()).hexdigest()[:16]
 
 
 def invoice_line_item_ids(line_items: List[Mapping[str, Any]]) -> List[str]:
     """Each line item's line_item_id, in served order: its digest, with -2, -3, ... appended to the
-    second, third ... line item of the invoice with the same digest."""
-    seen: Dict[str, int] = {}
-    ids = []
-    for line_item in line_items:
-        digest = invoice_line_item_digest(line_item)
-        seen[digest] = seen.get(digest, 0) + 1
-        ids.append(digest if seen[digest] == 1 else f"{digest}-{seen[digest]}")
+    second, third ... line item of the invoice with the same digest, counted in the order of their
+    whole content as compact JSON (not in served order)."""
+    digests = [invoice_line_item_digest(line_item) for line_item in line_items]
+    ids = list(digests)
+    for digest in set(digests):
+        same = sorted((position for position, other in enumerate(digests) if other == digest), key=lambda position: compact_json(line_items[position]))
+        for number, position in enumerate(same[1:], start=2):
+            ids[position] = f"{digest}-{number}"
     return ids
 
 
 def expected_invoices(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
     return [
         {**invoice, "customer_id": customer.id}
-        for customer in customers_read(dataset, config)
+        for customer in customers_read(dataset, config, every_customer=True)
         for invoice in finance.invoice_items(dataset, customer)
     ]
 
@@ -139,7 +159,7 @@ def expected_contracts(dataset: Dataset, config: Mapping[str, Any], include_bala
     include_archived and the given include_balance/include_ledgers."""
     return [
         {**contract, "customer_id": customer.id}
-        for customer in customers_read(dataset, config)
+        for customer in customers_read(dataset, config, every_customer=True)
         for contract in finance.contract_items(dataset, customer, include_archived=True, include_balance=include_balance, include_ledgers=include_ledgers)
     ]
 
@@ -147,7 +167,7 @@ def expected_contracts(dataset: Dataset, config: Mapping[str, Any], include_bala
 def expected_balances(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
     return [
         {**balance, "customer_id": customer.id}
-        for customer in customers_read(dataset, config)
+        for customer in customers_read(dataset, config, every_customer=True)
         for balance in finance.balance_items(
             dataset, customer, include_archived=True, include_balance=True, include_ledgers=True, include_contract_balances=True
         )

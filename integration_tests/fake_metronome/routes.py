@@ -1,10 +1,10 @@
 """The five endpoints, by Metronome's rules: request validation and the full list each query
 selects. Pagination, auth and faults are the server's (server.py).
 
-Not modelled, and ignored if sent: `ingest_alias` (customers), `on_current_plan` and
-`include_archived` (a customer's billable metrics: archived metrics are on no plan). Usage is
-served for any known metric of any known customer; a metric off the customer's plan simply has no
-events.
+Not modelled, and ignored if sent: `ingest_alias` (customers), `on_current_plan` (a customer's
+billable metrics, which list archived metrics the customer used only with `include_archived=true`).
+Usage is served for any known metric of any known customer; a metric the customer never used simply
+has no events.
 """
 
 import re
@@ -34,7 +34,7 @@ def list_items(dataset: Dataset, style: str, method: str, path: str, query: Quer
     if method == "GET" and match:
         customer = _known_customer(dataset, match["customer_id"])
         if match["resource"] == "billable-metrics":
-            return [metric.as_api() for metric in dataset.metrics_of(customer)]
+            return [metric.as_api(style) for metric in dataset.listed_metrics(customer, _flag(query, "include_archived"))]
         return _costs(dataset, style, customer, query)
     raise ApiError(404, f"No such endpoint: {method} {path}")
 

@@ -3,6 +3,8 @@
     with FakeMetronome(DatasetOptions(customers=5)) as fake:
         fake.url          # http://127.0.0.1:<port>, the connector's base_url
         fake.revision = 1 # deliver backdated events; fake.advance(days=1) moves "now"
+        fake.archive_customers(customer_id)  # archived from now on, as between two syncs
+        fake.line_items_reversed = True      # each invoice's line items served in reverse order
 
 Every knob is a plain attribute that may change while the server runs.
 """
@@ -138,6 +140,18 @@ class FakeMetronome:
     def advance(self, **delta: float) -> None:
         """Moves "now" on, as timedelta(**delta)."""
         self.dataset.now += timedelta(**delta)
+
+    def archive_customers(self, *customer_ids: str) -> None:
+        """Archives these customers now: GET /v1/customers lists them only with only_archived=true."""
+        self.dataset.archive_customers(*customer_ids)
+
+    @property
+    def line_items_reversed(self) -> bool:
+        return self.dataset.line_items_reversed
+
+    @line_items_reversed.setter
+    def line_items_reversed(self, reversed_order: bool) -> None:
+        self.dataset.line_items_reversed = reversed_order
 
     @property
     def revision(self) -> int:

@@ -34,8 +34,8 @@ class DirectoryStream(DeclaredStream, Stream, ABC):
 
 
 class CustomersFromDirectory(DirectoryStream):
-    """The customers the sync reads: the configured ones, else every active customer (and the
-    archived ones with include_archived_customers)."""
+    """Every customer, archived ones with their archived_at (or the configured ones): a full refresh
+    that left archived customers out would delete their rows, and every join to their history."""
 
     def records(self) -> Iterable[Mapping[str, Any]]:
         return self._directory.customers()
@@ -43,7 +43,8 @@ class CustomersFromDirectory(DirectoryStream):
 
 class BillableMetricsFromDirectory(DirectoryStream):
     """One record per customer × billable metric, as each customer's listing shows it: the group keys
-    and names usage was read with. All of a customer's metrics, even with billable_metric_ids set."""
+    and names usage was read with. Every customer's metrics, archived customers and archived metrics
+    (with their archived_at) included, even with billable_metric_ids set."""
 
     def records(self) -> Iterable[Mapping[str, Any]]:
         for customer_id, items in self._directory.billable_metric_items_by_customer():

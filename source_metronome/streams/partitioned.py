@@ -186,13 +186,23 @@ def _request_key(stream_slice: StreamSlice) -> Hashable:
 
 class CustomerStream(PartitionedStream):
     """One partition per customer the sync reads, the customer id in the path or body. With a
-    cursor, each partition reads the date range [starting_on, ending_before) in the query."""
+    cursor, each partition reads the date range [starting_on, ending_before) in the query.
+
+    Which customers: a stream without a cursor is a full refresh, which overwrites its table, so it
+    reads every customer, archived ones included: otherwise a customer's invoices, contracts and
+    balances would vanish from the warehouse the day it is archived. A stream with a cursor keeps
+    its history in the destination and reads archived customers only with include_archived_customers.
+    """
 
     partition_fields = ("customer_id",)
     partition_description = "one per customer"
 
+    @property
+    def reads_archived_customers(self) -> bool:
+        return not self.endpoint.cursor or self._config.include_archived_customers
+
     def partitions(self) -> Iterable[StreamSlice]:
-        for customer_id in self._directory.customer_ids():
+        for customer_id in self._directory.customer_ids(archived_too=self.reads_archived_customers):
             yield StreamSlice(partition={"customer_id": customer_id}, cursor_slice={})
 
     def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
