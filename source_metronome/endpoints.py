@@ -7,12 +7,13 @@ metric), and the streams emitted from the directory's lists.
 """
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Tuple
 
 from source_metronome import records
 from source_metronome.directory import CUSTOMER_LISTING, CUSTOMER_METRIC_LISTING
 from source_metronome.streams.account import AccountStream, AuditLogStream
-from source_metronome.streams.endpoint import Endpoint
+from source_metronome.streams.endpoint import Endpoint, Windows
 from source_metronome.streams.from_directory import BillableMetricsFromDirectory, CustomersFromDirectory
 from source_metronome.streams.pagination import CURSOR_IN_BODY, NEXT_PAGE_IN_BODY
 from source_metronome.streams.partitioned import CustomerStream
@@ -24,6 +25,11 @@ INVOICES_PATH = "/v1/customers/{customer_id}/invoices"
 INVOICE_PARAMS = {"sort": "date_asc"}
 # Archived items are read everywhere: finance joins old usage to archived products and metrics.
 ALL_ARCHIVED = {"archive_filter": "ALL"}
+BREAKDOWNS_PATH = "/v1/customers/{customer_id}/invoices/breakdowns"
+# Metronome serves at most 35 days of daily breakdowns, or 24 hours of hourly ones, per request
+# (metronome-sdk, invoices.list_breakdowns); no `status` is sent, so every status is listed.
+BREAKDOWN_WINDOWS = Windows(setting="breakdown_window_size", longest={"DAY": timedelta(days=35), "HOUR": timedelta(hours=24)})
+INVOICE_BREAKDOWNS = "invoice breakdowns"
 CONTRACTS = "contracts (contract-based billing)"
 CONTRACT_PRICING = "contract pricing (products and rate cards)"
 
@@ -79,6 +85,32 @@ STREAMS: Tuple[Endpoint, ...] = (
         primary_key=["invoice_id", "line_item_id"],
         records=records.invoice_line_items,
         docs="https://docs.metronome.com/api-reference/invoices/list-invoices",
+    ),
+    # Daily (or hourly) windows of invoices, incremental like usage: backdated usage changes past
+    # windows, which the lookback re-reads. Both views share pages, as invoices do.
+    Endpoint(
+        name="invoice_breakdowns",
+        path=BREAKDOWNS_PATH,
+        family=CustomerStream,
+        params=INVOICE_PARAMS,
+        windows=BREAKDOWN_WINDOWS,
+        primary_key=["id", "breakdown_start_timestamp"],
+        cursor="breakdown_end_timestamp",
+        records=records.breakdown,
+        feature=INVOICE_BREAKDOWNS,
+        docs="https://docs.metronome.com/api-reference/invoices/list-invoice-breakdowns",
+    ),
+    Endpoint(
+        name="invoice_breakdown_line_items",
+        path=BREAKDOWNS_PATH,
+        family=CustomerStream,
+        params=INVOICE_PARAMS,
+        windows=BREAKDOWN_WINDOWS,
+        primary_key=["invoice_id", "breakdown_start_timestamp", "line_item_id"],
+        cursor="breakdown_end_timestamp",
+        records=records.breakdown_line_items,
+        feature=INVOICE_BREAKDOWNS,
+        docs="https://docs.metronome.com/api-reference/invoices/list-invoice-breakdowns",
     ),
     Endpoint(
         name="contracts",
