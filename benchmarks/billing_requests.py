@@ -7,17 +7,23 @@ Table 1: one sync of every stream (usage and costs included) on a fake account, 
 requests by endpoint, and each billing stream alone. Table 2: invoices on a larger account, full
 refresh (what the connector does) against the least an incremental read could send: one request
 per customer and page either way, since the endpoint is per customer and a customer's invoices fit
-one page of 100 for years. Not a test: it prints tables for notes.
+one page of 100 for years. Table 3: the two invoice breakdown streams on accounts of 50 and 1,000
+customers: a first sync of 75 days (ceil(75 / 35) = 3 requests a customer at most), the next day's
+incremental sync (its lookback fits one request a customer), and two days of hourly windows (one
+request a customer and day). Not a test: it prints tables for notes.
 """
 
 import argparse
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from collections import Counter
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 from benchmarks.new_streams_requests import sync
+from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector, write_json
 from integration_tests.fake_metronome import BILLING_STREAMS, COST_LINE_ITEMS, COSTS, CUSTOMERS, INVOICE_LINE_ITEMS, INVOICES, USAGE, DatasetOptions, FakeMetronome
+from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_STREAMS
 
 EVERY_STREAM = {
     USAGE: "incremental",
@@ -28,6 +34,7 @@ EVERY_STREAM = {
     **{stream: "incremental" if stream == "audit_logs" else "full_refresh" for stream in BILLING_STREAMS},
 }
 INVOICES_ENDPOINT = re.compile(r"/invoices$")
+BREAKDOWNS_ENDPOINT = re.compile(r"/invoices/breakdowns$")
 
 
 def every_stream(fake: FakeMetronome, folder: Path, settings: Mapping[str, Any]) -> None:
@@ -59,10 +66,42 @@ def invoices_on_a_large_account(customers: int, folder: Path) -> None:
         print(f"| records | {len(run.records(INVOICES))} invoices, {len(run.records(INVOICE_LINE_ITEMS))} line items |\n")
 
 
+def breakdowns_by_account_size(sizes: Sequence[int], folder: Path) -> None:
+    print("| invoice breakdowns, both streams | customers | breakdown requests | per customer | pages asked twice | customer listing | windows | line items |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for customers in sizes:
+        # One invoice a customer (this month's draft): requests do not depend on how many windows a range holds.
+        options = DatasetOptions(customers=customers, metrics_per_customer=1, days_of_history=3, invoices_per_customer=1)
+        with FakeMetronome(options) as fake:
+            settings = {"start_date": "2024-01-01", "requests_per_second": 1000, "max_concurrency": 8}
+            first = _breakdowns_sync(fake, folder, "first sync, 75 days, DAY", customers, settings)
+            fake.advance(days=1)
+            state = write_json(folder / "breakdowns-state.json", list(first.last_states().values()))
+            _breakdowns_sync(fake, folder, "next day, incremental (lookback 7 days)", customers, settings, state)
+            _breakdowns_sync(fake, folder, "today and yesterday, HOUR", customers, {**settings, "start_date": "2024-03-15", "breakdown_window_size": "HOUR"})
+    print()
+
+
+def _breakdowns_sync(fake: FakeMetronome, folder: Path, scenario: str, customers: int, settings: Mapping[str, Any], state: Optional[Path] = None) -> ConnectorRun:
+    fake.reset_requests()
+    config = write_json(folder / "breakdowns-config.json", {"api_token": fake.token, "base_url": fake.url, **settings})
+    catalog = write_json(folder / "breakdowns-catalog.json", configured_catalog(dict.fromkeys(BREAKDOWN_STREAMS, "incremental")))
+    run = run_connector(["read", "--config", str(config), "--catalog", str(catalog), *(["--state", str(state)] if state else [])], now=fake.now)
+    if run.returncode != 0:
+        raise SystemExit(f"{scenario}: the sync failed: {run.error_messages()}\n{run.stderr[-2000:]}")
+    asked = [request for request in fake.requests if BREAKDOWNS_ENDPOINT.search(request.path)]
+    repeated = sum(count - 1 for count in Counter((request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items()))) for request in asked).values())
+    listing = len(fake.requests) - len(asked)
+    windows, line_items = (len(run.records(stream)) for stream in BREAKDOWN_STREAMS)
+    print(f"| {scenario} | {customers} | {len(asked)} | {len(asked) / customers:.2f} | {repeated} | {listing} | {windows} | {line_items} |")
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--invoice-customers", type=int, default=1000)
+    parser.add_argument("--breakdown-customers", type=int, nargs="*", default=[50, 1000])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
@@ -71,6 +110,7 @@ def main() -> None:
             print(f"Fake account: {args.customers} customers, 2 metrics each, 7 days, page size 100.\n")
             every_stream(fake, folder, settings)
         invoices_on_a_large_account(args.invoice_customers, folder)
+        breakdowns_by_account_size(args.breakdown_customers, folder)
 
 
 if __name__ == "__main__":

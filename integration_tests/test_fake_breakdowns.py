@@ -1,7 +1,6 @@
 """The fake's GET /v1/customers/{customer_id}/invoices/breakdowns and its ground truth, checked
 against metronome-sdk 4.12's model, the streams' JSON schemas and the invoices it breaks down."""
 
-import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Dict, List, Tuple
@@ -9,9 +8,8 @@ from typing import Any, Dict, List, Tuple
 import jsonschema
 import pytest
 from metronome.types.v1.customers.invoice_list_breakdowns_response import InvoiceListBreakdownsResponse
-from pydantic import TypeAdapter
 
-from integration_tests.fake_metronome import DatasetOptions, FakeMetronome, without_nulls
+from integration_tests.fake_metronome import DatasetOptions, FakeMetronome
 from integration_tests.fake_metronome.finance import invoice_items
 from integration_tests.fake_metronome.ground_truth_breakdowns import (
     BREAKDOWN_STREAMS,
@@ -19,7 +17,7 @@ from integration_tests.fake_metronome.ground_truth_breakdowns import (
     expected_breakdown_line_items,
     expected_breakdowns,
 )
-from integration_tests.test_fake_finance_catalog import DATE_TIMES, Client, Listing, numbers, schema_of, unknown_fields
+from integration_tests.test_fake_finance_catalog import Client, Listing, assert_fit_schema_with_and_without_nulls, assert_parse_strictly, numbers, schema_of
 
 OPTIONS = DatasetOptions(customers=2, metrics_per_customer=2, days_of_history=4)
 BREAKDOWNS = Listing("invoice_breakdowns", "GET", "/v1/customers/{customer_id}/invoices/breakdowns", InvoiceListBreakdownsResponse, per_customer=True)
@@ -52,26 +50,18 @@ class TestShapes:
 
         items = [item for customer in fake.dataset.customers for dates in ranges for item in client.items(BREAKDOWNS, customer.id, window_size=window_size, **dates)]
 
-        assert items
-        adapter = TypeAdapter(BREAKDOWNS.model)
-        for item in items:
-            # Strict, from the JSON text: no coercion of strings to numbers or of numbers to strings.
-            assert unknown_fields(adapter.validate_json(json.dumps(item), strict=True)) == []
+        assert_parse_strictly(BREAKDOWNS.model, items)
 
     @pytest.mark.parametrize("stream", BREAKDOWN_STREAMS)
     @pytest.mark.parametrize("revision", [0, 1])
     def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, start_fake, stream, revision):
         fake = start_fake(OPTIONS.with_changes(archived_share=0.5))
         fake.revision = revision
-        validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=DATE_TIMES)
         expected = expected_breakdowns if stream == INVOICE_BREAKDOWNS else expected_breakdown_line_items
 
         records = expected(fake.dataset, {"start_date": "2024-01-01", "include_archived_customers": True})
 
-        assert records
-        for record in records:
-            assert list(validator.iter_errors(record)) == []
-            assert list(validator.iter_errors(without_nulls(record))) == []
+        assert_fit_schema_with_and_without_nulls(stream, records)
 
     @pytest.mark.parametrize("stream", BREAKDOWN_STREAMS)
     def test_every_schema_is_draft_07_and_describes_its_amounts(self, stream):

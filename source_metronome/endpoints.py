@@ -25,11 +25,20 @@ INVOICES_PATH = "/v1/customers/{customer_id}/invoices"
 INVOICE_PARAMS = {"sort": "date_asc"}
 # Archived items are read everywhere: finance joins old usage to archived products and metrics.
 ALL_ARCHIVED = {"archive_filter": "ALL"}
-BREAKDOWNS_PATH = "/v1/customers/{customer_id}/invoices/breakdowns"
-# Metronome serves at most 35 days of daily breakdowns, or 24 hours of hourly ones, per request
-# (metronome-sdk, invoices.list_breakdowns); no `status` is sent, so every status is listed.
-BREAKDOWN_WINDOWS = Windows(setting="breakdown_window_size", longest={"DAY": timedelta(days=35), "HOUR": timedelta(hours=24)})
-INVOICE_BREAKDOWNS = "invoice breakdowns"
+INVOICE_BREAKDOWNS = Endpoint(
+    name="invoice_breakdowns",
+    path="/v1/customers/{customer_id}/invoices/breakdowns",
+    family=CustomerStream,
+    params=INVOICE_PARAMS,
+    # A response covers at most 35 days of daily windows, or 24 hours of hourly ones
+    # (metronome-sdk, invoices.list_breakdowns); no `status` is sent, so every status is listed.
+    windows=Windows(setting="breakdown_window_size", longest={"DAY": timedelta(days=35), "HOUR": timedelta(hours=24)}),
+    primary_key=["id", "breakdown_start_timestamp"],
+    cursor="breakdown_end_timestamp",
+    records=records.breakdown,
+    feature="invoice breakdowns",
+    docs="https://docs.metronome.com/api-reference/invoices/list-invoice-breakdowns",
+)
 CONTRACTS = "contracts (contract-based billing)"
 CONTRACT_PRICING = "contract pricing (products and rate cards)"
 
@@ -88,29 +97,12 @@ STREAMS: Tuple[Endpoint, ...] = (
     ),
     # Daily (or hourly) windows of invoices, incremental like usage: backdated usage changes past
     # windows, which the lookback re-reads. Both views share pages, as invoices do.
-    Endpoint(
-        name="invoice_breakdowns",
-        path=BREAKDOWNS_PATH,
-        family=CustomerStream,
-        params=INVOICE_PARAMS,
-        windows=BREAKDOWN_WINDOWS,
-        primary_key=["id", "breakdown_start_timestamp"],
-        cursor="breakdown_end_timestamp",
-        records=records.breakdown,
-        feature=INVOICE_BREAKDOWNS,
-        docs="https://docs.metronome.com/api-reference/invoices/list-invoice-breakdowns",
-    ),
-    Endpoint(
+    INVOICE_BREAKDOWNS,
+    replace(
+        INVOICE_BREAKDOWNS,
         name="invoice_breakdown_line_items",
-        path=BREAKDOWNS_PATH,
-        family=CustomerStream,
-        params=INVOICE_PARAMS,
-        windows=BREAKDOWN_WINDOWS,
         primary_key=["invoice_id", "breakdown_start_timestamp", "line_item_id"],
-        cursor="breakdown_end_timestamp",
         records=records.breakdown_line_items,
-        feature=INVOICE_BREAKDOWNS,
-        docs="https://docs.metronome.com/api-reference/invoices/list-invoice-breakdowns",
     ),
     Endpoint(
         name="contracts",
