@@ -30,9 +30,10 @@ invoice) filter and order; `limit` (1..100) and `next_page` page as for the othe
 """
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from integration_tests.fake_metronome.dataset import Customer, Dataset
+from integration_tests.fake_metronome.dataset import Customer, Dataset, DatasetOptions
 from integration_tests.fake_metronome.endpoints import Request
 from integration_tests.fake_metronome.errors import ApiError
 from integration_tests.fake_metronome.finance import Invoice, invoices_of
@@ -50,7 +51,7 @@ def breakdowns_of(dataset: Dataset, customer: Customer, window_size: str = "DAY"
     """Every window of every invoice of the customer: (invoice, window start, the window's line items
     with datetimes unformatted); invoices by issued_at then id (`sort`), windows oldest first."""
     # The invoices before any late data: what the days were first charged.
-    before_late_data = {invoice.id: invoice for invoice in invoices_of(Dataset(dataset.options), customer)}
+    before_late_data = {invoice.id: invoice for invoice in invoices_of(_without_late_data(dataset.options), customer)}
     late_day = _late_day(dataset)
     invoices = sorted(invoices_of(dataset, customer), key=lambda invoice: (invoice.issued_at, invoice.id), reverse=sort == "date_desc")
     windows = []
@@ -69,6 +70,12 @@ def breakdowns_of(dataset: Dataset, customer: Customer, window_size: str = "DAY"
 def breakdown_items(dataset: Dataset, customer: Customer, style: str = OFFSET_STYLE, window_size: str = "DAY", sort: str = "date_asc") -> List[Dict[str, Any]]:
     """The whole list without filters, as served (before pagination)."""
     return [_as_api(invoice, start, lines, WINDOWS[window_size], style) for invoice, start, lines in breakdowns_of(dataset, customer, window_size, sort)]
+
+
+@lru_cache(maxsize=4)
+def _without_late_data(options: DatasetOptions) -> Dataset:
+    """The account before any revision, built once per options rather than once per request."""
+    return Dataset(options)
 
 
 def _late_day(dataset: Dataset) -> Optional[datetime]:
