@@ -3,6 +3,7 @@ costs on a large account, and what reading archived customers costs.
 
     .venv/bin/python -m benchmarks.billing_requests [--customers 50] [--invoice-customers 1000]
         [--archived-customers 1000 --archived-share 0.1] [--only archived]
+        [--breakdown-customers 50 1000]
 
 Table 1: one sync of every stream (usage and costs included) on a fake account, each stream's
 requests by endpoint, and each billing stream alone. Table 2: invoices on a larger account, full
@@ -11,7 +12,10 @@ per customer and page either way, since the endpoint is per customer and a custo
 one page of 100 for years. Table 3: one sync of every per-customer stream on an account with
 archived customers, each endpoint's requests split into those for active customers and the extra
 ones for archived customers (the archived list and their per-customer requests), which full-refresh
-streams now send whatever include_archived_customers says. Not a test: it prints tables for notes.
+streams now send whatever include_archived_customers says. Table 4: the two invoice breakdown
+streams on accounts of 50 and 1,000 customers: a first sync of 75 days (ceil(75 / 35) = 3 requests a customer at most), the next day's
+incremental sync (its lookback fits one request a customer), and today in hourly windows (one
+request a customer and day). Not a test: it prints tables for notes.
 """
 
 import argparse
@@ -20,9 +24,10 @@ import tempfile
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 from benchmarks.new_streams_requests import endpoint, sync
+from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector, write_json
 from integration_tests.fake_metronome import (
     BALANCES,
     BILLABLE_METRICS,
@@ -37,6 +42,7 @@ from integration_tests.fake_metronome import (
     DatasetOptions,
     FakeMetronome,
 )
+from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_STREAMS
 
 EVERY_STREAM = {
     USAGE: "incremental",
@@ -48,6 +54,7 @@ EVERY_STREAM = {
 }
 INVOICES_ENDPOINT = re.compile(r"/invoices$")
 CUSTOMER_IN_PATH = re.compile(r"^/v1/customers/(?P<customer_id>[^/]+)/")
+BREAKDOWNS_ENDPOINT = re.compile(r"/invoices/breakdowns$")
 
 
 def every_stream(fake: FakeMetronome, folder: Path, settings: Mapping[str, Any]) -> None:
@@ -126,6 +133,37 @@ def _customer_of(request: Any) -> Optional[str]:
     return body.get("customer_id")
 
 
+def breakdowns_by_account_size(sizes: Sequence[int], folder: Path) -> None:
+    print("| invoice breakdowns, both streams | customers | breakdown requests | per customer | pages asked twice | customer listing | windows | line items |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for customers in sizes:
+        # One invoice a customer (this month's draft): requests do not depend on how many windows a range holds.
+        options = DatasetOptions(customers=customers, metrics_per_customer=1, days_of_history=3, invoices_per_customer=1)
+        with FakeMetronome(options) as fake:
+            settings = {"start_date": "2024-01-01", "requests_per_second": 1000, "max_concurrency": 8}
+            first = _breakdowns_sync(fake, folder, "first sync, 75 days, DAY", customers, settings)
+            fake.advance(days=1)
+            state = write_json(folder / "breakdowns-state.json", list(first.last_states().values()))
+            _breakdowns_sync(fake, folder, "next day, incremental (lookback 7 days)", customers, settings, state)
+            _breakdowns_sync(fake, folder, "today, HOUR", customers, {**settings, "start_date": "2024-03-16", "breakdown_window_size": "HOUR"})
+    print()
+
+
+def _breakdowns_sync(fake: FakeMetronome, folder: Path, scenario: str, customers: int, settings: Mapping[str, Any], state: Optional[Path] = None) -> ConnectorRun:
+    fake.reset_requests()
+    config = write_json(folder / "breakdowns-config.json", {"api_token": fake.token, "base_url": fake.url, **settings})
+    catalog = write_json(folder / "breakdowns-catalog.json", configured_catalog(dict.fromkeys(BREAKDOWN_STREAMS, "incremental")))
+    run = run_connector(["read", "--config", str(config), "--catalog", str(catalog), *(["--state", str(state)] if state else [])], now=fake.now)
+    if run.returncode != 0:
+        raise SystemExit(f"{scenario}: the sync failed: {run.error_messages()}\n{run.stderr[-2000:]}")
+    asked = [request for request in fake.requests if BREAKDOWNS_ENDPOINT.search(request.path)]
+    repeated = sum(count - 1 for count in Counter((request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items()))) for request in asked).values())
+    listing = len(fake.requests) - len(asked)
+    windows, line_items = (len(run.records(stream)) for stream in BREAKDOWN_STREAMS)
+    print(f"| {scenario} | {customers} | {len(asked)} | {len(asked) / customers:.2f} | {repeated} | {listing} | {windows} | {line_items} |")
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50)
@@ -133,6 +171,7 @@ def main() -> None:
     parser.add_argument("--archived-customers", type=int, default=1000)
     parser.add_argument("--archived-share", type=float, default=0.1)
     parser.add_argument("--only", choices=["archived"], help="print only this table")
+    parser.add_argument("--breakdown-customers", type=int, nargs="*", default=[50, 1000])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
@@ -145,6 +184,7 @@ def main() -> None:
             every_stream(fake, folder, settings)
         invoices_on_a_large_account(args.invoice_customers, folder)
         archived_customers_cost(args.archived_customers, args.archived_share, folder)
+        breakdowns_by_account_size(args.breakdown_customers, folder)
 
 
 if __name__ == "__main__":

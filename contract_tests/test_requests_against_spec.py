@@ -34,6 +34,9 @@ BILLING_STREAMS = (
     "packages",
     "billable_metric_definitions",
     "audit_logs",
+    # Not in the 2023 spec: checked against the SDK's models through the fake (integration_tests/test_fake_breakdowns.py).
+    "invoice_breakdowns",
+    "invoice_breakdown_line_items",
 )
 # Enough pages to send at least two follow-up requests on every listing.
 PAGES_PER_LISTING = 3

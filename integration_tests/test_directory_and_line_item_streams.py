@@ -25,6 +25,7 @@ from integration_tests.fake_metronome import (
     expected_line_item_cursors,
     expected_records,
 )
+from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_STREAMS
 from integration_tests.record_checks import assert_cursors_match, assert_records_fit_schema, assert_records_match
 
 SMALL = DatasetOptions(customers=3, metrics_per_customer=3, days_of_history=10)
@@ -62,7 +63,7 @@ class TestDiscover:
 
         streams = discover_streams(fake, {"start_date": "2024-03-10"}, tmp_path)
 
-        assert set(streams) == {USAGE, COSTS, *NEW_STREAMS, *BILLING_STREAMS}
+        assert set(streams) == {USAGE, COSTS, *NEW_STREAMS, *BILLING_STREAMS, *BREAKDOWN_STREAMS}
         for name, modes, primary_key in (
             (CUSTOMERS, ["full_refresh"], [["id"]]),
             (BILLABLE_METRICS, ["full_refresh"], [["customer_id"], ["id"]]),

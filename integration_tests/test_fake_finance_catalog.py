@@ -194,6 +194,23 @@ def _charge(line_item: Dict[str, Any]) -> Dict[str, Any]:
     return {name: value for name, value in line_item.items() if name not in ("tier", "quantity", "unit_price", "total")}
 
 
+def assert_parse_strictly(model: Any, items: List[Dict[str, Any]]) -> None:
+    """Each item parses with the SDK's model in strict mode, from the JSON text (no coercion of strings
+    to numbers or of numbers to strings), and carries no field the model does not declare."""
+    assert items
+    adapter = TypeAdapter(model)
+    for item in items:
+        assert unknown_fields(adapter.validate_json(json.dumps(item), strict=True)) == []
+
+
+def assert_fit_schema_with_and_without_nulls(stream: str, records: List[Dict[str, Any]]) -> None:
+    assert records
+    validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=DATE_TIMES)
+    for record in records:
+        assert list(validator.iter_errors(record)) == []
+        assert list(validator.iter_errors(without_nulls(record))) == []
+
+
 def spec_line_item_id(line_item: Dict[str, Any]) -> str:
     """The specification's digest, written out again here independently of the ground truth's code."""
     names = ["type", "name", "product_id", "product_type", "commit_id", "commit_type", "commit_segment_id"]
@@ -217,25 +234,17 @@ class TestEveryServedItemFitsTheSdkAndTheSchemas:
 
         items = [item for customer_id in customers for item in client.items(listing, customer_id)]
 
-        assert items
-        adapter = TypeAdapter(listing.model)
-        for item in items:
-            # Strict, from the JSON text: no coercion of strings to numbers or of numbers to strings.
-            assert unknown_fields(adapter.validate_json(json.dumps(item), strict=True)) == []
+        assert_parse_strictly(listing.model, items)
 
     @pytest.mark.parametrize("stream", BILLING_STREAMS)
     @pytest.mark.parametrize("revision", [0, 1])
     def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, start_fake, stream, revision):
         fake = start_fake(OPTIONS.with_changes(archived_share=0.34))
         fake.revision = revision
-        validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=DATE_TIMES)
 
         records = expected_records(fake.dataset, {**CONFIG, "include_archived_customers": True})[stream]
 
-        assert records
-        for record in records:
-            assert list(validator.iter_errors(record)) == []
-            assert list(validator.iter_errors(without_nulls(record))) == []
+        assert_fit_schema_with_and_without_nulls(stream, records)
 
     @pytest.mark.parametrize("stream", BILLING_STREAMS)
     def test_every_schema_is_draft_07_types_its_primary_key_and_describes_its_amounts(self, stream):

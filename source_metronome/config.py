@@ -86,6 +86,8 @@ class MetronomeConfig:
     include_archived_customers: bool
     billable_metric_ids: Tuple[str, ...]
     window_size: str
+    # The window of invoice breakdowns (DAY or HOUR), apart from usage's, which may also be NONE.
+    breakdown_window_size: str
     # group_by or group_keys (with group_filters): never both.
     grouping: Optional[Union[GroupBy, GroupKeys]]
     lookback: timedelta
@@ -108,7 +110,8 @@ def parse_config(raw: Mapping[str, Any]) -> MetronomeConfig:
         customer_ids=_uuids(raw, "customer_ids"),
         include_archived_customers=_boolean(raw, "include_archived_customers"),
         billable_metric_ids=_uuids(raw, "billable_metric_ids"),
-        window_size=_window_size(raw),
+        window_size=_choice(raw, "window_size"),
+        breakdown_window_size=_choice(raw, "breakdown_window_size"),
         grouping=_grouping(raw),
         lookback=timedelta(days=_number(raw, "lookback_days")),
         page_size=_number(raw, "page_size"),
@@ -185,12 +188,12 @@ def _number(raw: Mapping[str, Any], key: str, hint: str = "") -> Union[int, floa
     return value
 
 
-def _window_size(raw: Mapping[str, Any]) -> str:
-    allowed = spec_properties()["window_size"]["enum"]
-    value = raw.get("window_size") or default("window_size")
+def _choice(raw: Mapping[str, Any], key: str) -> str:
+    allowed = spec_properties()[key]["enum"]
+    value = raw.get(key) or default(key)
     # Upper case only, as the spec's enum: one spelling per window keeps primary keys stable.
     if value not in allowed:
-        raise config_error(f"window_size must be {', '.join(allowed[:-1])} or {allowed[-1]} (upper case), not {value!r}.")
+        raise config_error(f"{key} must be {', '.join(allowed[:-1])} or {allowed[-1]} (upper case), not {value!r}.")
     return value
 
 

@@ -8,12 +8,13 @@ emitted from the directory's lists.
 """
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Tuple
 
 from source_metronome import records
 from source_metronome.directory import CUSTOMER_LISTING, CUSTOMER_METRIC_LISTING
 from source_metronome.streams.account import AccountStream, AuditLogStream
-from source_metronome.streams.endpoint import Endpoint
+from source_metronome.streams.endpoint import Endpoint, Windows
 from source_metronome.streams.from_directory import BillableMetricsFromDirectory, CustomersFromDirectory
 from source_metronome.streams.pagination import CURSOR_IN_BODY, NEXT_PAGE_IN_BODY
 from source_metronome.streams.partitioned import CustomerStream
@@ -25,6 +26,20 @@ INVOICES_PATH = "/v1/customers/{customer_id}/invoices"
 INVOICE_PARAMS = {"sort": "date_asc"}
 # Archived items are read everywhere: finance joins old usage to archived products and metrics.
 ALL_ARCHIVED = {"archive_filter": "ALL"}
+INVOICE_BREAKDOWNS = Endpoint(
+    name="invoice_breakdowns",
+    path="/v1/customers/{customer_id}/invoices/breakdowns",
+    family=CustomerStream,
+    params=INVOICE_PARAMS,
+    # A response covers at most 35 days of daily windows, or 24 hours of hourly ones
+    # (metronome-sdk, invoices.list_breakdowns); no `status` is sent, so every status is listed.
+    windows=Windows(setting="breakdown_window_size", longest={"DAY": timedelta(days=35), "HOUR": timedelta(hours=24)}),
+    primary_key=["id", "breakdown_start_timestamp"],
+    cursor="breakdown_end_timestamp",
+    records=records.breakdown,
+    feature="invoice breakdowns",
+    docs="https://docs.metronome.com/api-reference/invoices/list-invoice-breakdowns",
+)
 CONTRACTS = "contracts (contract-based billing)"
 CONTRACT_PRICING = "contract pricing (products and rate cards)"
 
@@ -80,6 +95,15 @@ STREAMS: Tuple[Endpoint, ...] = (
         primary_key=["invoice_id", "line_item_id"],
         records=records.invoice_line_items,
         docs="https://docs.metronome.com/api-reference/invoices/list-invoices",
+    ),
+    # Daily (or hourly) windows of invoices, incremental like usage: backdated usage changes past
+    # windows, which the lookback re-reads. Both views share pages, as invoices do.
+    INVOICE_BREAKDOWNS,
+    replace(
+        INVOICE_BREAKDOWNS,
+        name="invoice_breakdown_line_items",
+        primary_key=["invoice_id", "breakdown_start_timestamp", "line_item_id"],
+        records=records.breakdown_line_items,
     ),
     Endpoint(
         name="contracts",

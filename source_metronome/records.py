@@ -190,3 +190,23 @@ def _identifying_value(line_item: Mapping[str, Any], field: str) -> Any:
 
 def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=str)
+
+
+def breakdown(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """One window of an invoice, as served, with the customer it was read for; the window's bounds
+    (primary key and cursor) in canonical form."""
+    item["breakdown_start_timestamp"] = canonical_timestamp(item["breakdown_start_timestamp"])
+    item["breakdown_end_timestamp"] = canonical_timestamp(item["breakdown_end_timestamp"])
+    item["customer_id"] = stream_slice["customer_id"]
+    yield item
+
+
+def breakdown_line_items(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """One record per line item of an invoice's window: the line items as invoice_line_items shapes
+    them (the same line_item_id, so a window's line joins to its line on the invoice), with the window."""
+    window = {
+        "breakdown_start_timestamp": canonical_timestamp(item["breakdown_start_timestamp"]),
+        "breakdown_end_timestamp": canonical_timestamp(item["breakdown_end_timestamp"]),
+    }
+    for line_item in invoice_line_items(item, stream_slice):
+        yield {**line_item, **window}

@@ -3,7 +3,7 @@
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Optional
+from typing import List, Optional
 
 import pendulum
 
@@ -83,3 +83,15 @@ def range_to_read(
     if ending_before - starting_on < ONE_DAY:
         return None
     return DateRange(starting_on, ending_before)
+
+
+def split_range(date_range: DateRange, longest: timedelta) -> List[DateRange]:
+    """The range as consecutive pieces of at most `longest`, oldest first, for an endpoint that
+    serves at most that much of a range per request."""
+    pieces = []
+    starting_on = date_range.starting_on
+    while starting_on < date_range.ending_before:
+        ending_before = min(starting_on + longest, date_range.ending_before)
+        pieces.append(DateRange(starting_on, ending_before))
+        starting_on = ending_before
+    return pieces

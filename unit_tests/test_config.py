@@ -24,6 +24,7 @@ from unit_tests.builders import CUSTOMER, METRIC, TOKEN, config
         ({"include_archived_customers": "yes"}, "include_archived_customers"),
         ({"window_size": "WEEK"}, "window_size"),
         ({"window_size": "day"}, "window_size"),
+        ({"breakdown_window_size": "NONE"}, "breakdown_window_size"),
         ({"group_by": {"values": ["US"]}}, "group_by.key"),
         ({"group_by": {"key": "  "}}, "group_by.key"),
         ({"group_by": {"key": "region", "values": "US"}}, "group_by.values"),
@@ -70,6 +71,7 @@ def test_given_minimal_config_when_parse_config_then_documented_defaults_apply()
     assert settings.customer_ids == () and settings.billable_metric_ids == ()
     assert settings.include_archived_customers is False
     assert settings.window_size == "DAY"
+    assert settings.breakdown_window_size == "DAY"
     assert settings.grouping is None
     assert settings.lookback == timedelta(days=7)
     assert settings.page_size == 100

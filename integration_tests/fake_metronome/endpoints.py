@@ -263,7 +263,7 @@ def _fill_routes() -> None:
     register("billable_metric_definitions", "GET", "/v1/billable-metrics")
     register("usage", "POST", "/v1/usage/groups")
     register("costs", "GET", "/v1/customers/[^/]+/costs")
-    from integration_tests.fake_metronome import audit, catalog, finance
+    from integration_tests.fake_metronome import audit, breakdowns, catalog, finance
 
-    for module in (finance, catalog, audit):
+    for module in (finance, catalog, audit, breakdowns):
         module.register_routes(register)

@@ -46,6 +46,7 @@ from integration_tests.fake_metronome.customers_read import customer_ids_read as
 from integration_tests.fake_metronome.customers_read import customers_read as _known_customers
 from integration_tests.fake_metronome.dataset import BillableMetric, Dataset
 from integration_tests.fake_metronome.ground_truth_billing import BILLING_PRIMARY_KEYS, expected_billing_records
+from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_PRIMARY_KEYS
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
 from integration_tests.fake_metronome.usage import Grouping, usage_windows
 
@@ -63,6 +64,7 @@ PRIMARY_KEYS = {
     CUSTOMERS: ("id",),
     BILLABLE_METRICS: ("customer_id", "id"),
     **BILLING_PRIMARY_KEYS,
+    **BREAKDOWN_PRIMARY_KEYS,
 }
 DEFAULT_LOOKBACK_DAYS = 7
 

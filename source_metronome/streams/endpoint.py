@@ -1,6 +1,7 @@
 """What a stream declares about its endpoint: the data a stream family reads it by."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable, Iterable, List, Mapping, MutableMapping, Optional, Union
 
 from airbyte_cdk.sources.types import StreamSlice
@@ -19,6 +20,20 @@ ToRecords = Callable[[Item, StreamSlice], Iterable[Record]]
 def as_served(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
     """One record per item, exactly as Metronome served it."""
     yield item
+
+
+@dataclass(frozen=True)
+class Windows:
+    """An endpoint that answers windows of the size a setting names (sent as `window_size`), and
+    covers at most `longest[size]` of a range per request: a partition's range is then asked in
+    consecutive requests of at most that."""
+
+    # The connector setting (a MetronomeConfig field) that holds the window size.
+    setting: str
+    longest: Mapping[str, timedelta]
+
+    def size(self, config: Any) -> str:
+        return getattr(config, self.setting)
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,8 @@ class Endpoint:
     # The endpoint may answer a token with an empty last page (GET /v1/auditLogs, as integrators
     # report): an empty page then ends the list quietly instead of as broken pagination.
     empty_page_ends_list: bool = False
+    # For a dated endpoint with a window size and a longest range per request.
+    windows: Optional[Windows] = None
 
 
 class DeclaredStream:

@@ -23,7 +23,7 @@ from source_metronome.state import PartitionCursors
 from source_metronome.streams.base import MetronomeStream
 from source_metronome.streams.endpoint import Endpoint
 from source_metronome.sync_context import SyncContext
-from source_metronome.windows import cursor_after_reading, format_timestamp, parse_moment, range_to_read, utc_now
+from source_metronome.windows import DateRange, cursor_after_reading, format_timestamp, parse_moment, range_to_read, split_range, utc_now
 
 
 class PartitionedStream(MetronomeStream, ABC):
@@ -160,8 +160,24 @@ class PartitionedStream(MetronomeStream, ABC):
             self._shared_pages.keep(_request_key(stream_slice), items)
 
     def _read_partition(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
-        """Runs in a worker thread: every page of one partition, through the CDK's HTTP client, or
-        the pages another view of the endpoint kept for it."""
+        """Runs in a worker thread: every page of one partition, request range by request range."""
+        for request_slice in self._request_ranges(stream_slice):
+            yield from self._read_request_range(request_slice, **read_arguments)
+
+    def _request_ranges(self, stream_slice: StreamSlice) -> Iterator[StreamSlice]:
+        """The partition's range whole, or in the consecutive pieces its endpoint serves per request."""
+        windows = self.endpoint.windows
+        if windows is None or not stream_slice.cursor_slice:
+            yield stream_slice
+            return
+        whole = DateRange(parse_moment(stream_slice["starting_on"]), parse_moment(stream_slice["ending_before"]))
+        for piece in split_range(whole, windows.longest[windows.size(self._config)]):
+            dates = {"starting_on": format_timestamp(piece.starting_on), "ending_before": format_timestamp(piece.ending_before)}
+            yield StreamSlice(partition=stream_slice.partition, cursor_slice=dates, extra_fields=stream_slice.extra_fields)
+
+    def _read_request_range(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
+        """Every page of one request range, through the CDK's HTTP client, or the pages another view
+        of the endpoint kept for it."""
         key = _request_key(stream_slice)
         pages = self._shared_pages.replay(key) if self._shared_pages else None
         if pages is not None:
@@ -208,7 +224,10 @@ class CustomerStream(PartitionedStream):
     def slice_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         if not self.endpoint.cursor:
             return {}
-        return {"starting_on": stream_slice["starting_on"], "ending_before": stream_slice["ending_before"]}
+        params = {"starting_on": stream_slice["starting_on"], "ending_before": stream_slice["ending_before"]}
+        if self.endpoint.windows:
+            params["window_size"] = self.endpoint.windows.size(self._config)
+        return params
 
     def slice_body(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         # POST endpoints take the customer in the body (GET ones in the path).
