@@ -215,6 +215,8 @@ class TestFeatureOff:
     @HttpMocker()
     def test_given_the_endpoint_refused_when_read_then_the_stream_is_skipped_with_one_warning_and_the_sync_goes_on(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
+        # The customers stream lists archived customers too.
+        http_mocker.get(customers_request(only_archived=True), page([]))
         http_mocker.get(breakdowns_request("2024-03-01T00:00:00+00:00"), error(403, "This feature is not enabled for your account"))
 
         output = read_catalog(catalog_of(invoice_breakdowns=SyncMode.incremental, customers=SyncMode.full_refresh), config())
