@@ -56,15 +56,25 @@ def breakdowns_of(dataset: Dataset, customer: Customer, window_size: str = "DAY"
     invoices = sorted(invoices_of(dataset, customer), key=lambda invoice: (invoice.issued_at, invoice.id), reverse=sort == "date_desc")
     windows = []
     for invoice in invoices:
-        base = before_late_data[invoice.id]
+        # Late data may add a charge (a metric's second tier): lines are matched by charge, not position.
+        base_lines = {_charge(line): line for line in before_late_data[invoice.id].line_items}
         # Usage was spread over the days the invoice had begun at the dataset's first "now".
         used_days = _steps(invoice.start_timestamp, min(invoice.end_timestamp, ceil_to_midnight(dataset.options.now)), ONE_DAY)
         late = min(max(late_day, invoice.start_timestamp), invoice.end_timestamp - ONE_DAY) if late_day else None
         for start in _steps(invoice.start_timestamp, min(invoice.end_timestamp, dataset.now), WINDOWS[window_size]):
             first = start == invoice.start_timestamp
-            lines = [_window_line(line, base_line, start, window_size, used_days, late, first) for line, base_line in zip(invoice.line_items, base.line_items)]
+            lines = [_window_line(line, base_lines.get(_charge(line), NOT_CHARGED), start, window_size, used_days, late, first) for line in invoice.line_items]
             windows.append((invoice, start, lines))
     return windows
+
+
+# A charge the invoice did not carry before the late data: none of its quantity was used before.
+NOT_CHARGED = {"quantity": 0}
+
+
+def _charge(line: Dict[str, Any]) -> Tuple[Any, ...]:
+    """What tells a line apart from the invoice's other lines, amounts aside."""
+    return (line["type"], line["name"], line.get("product_id"), line.get("group_key"), line.get("group_value"), (line.get("tier") or {}).get("level"))
 
 
 def breakdown_items(dataset: Dataset, customer: Customer, style: str = OFFSET_STYLE, window_size: str = "DAY", sort: str = "date_asc") -> List[Dict[str, Any]]:
