@@ -9,7 +9,7 @@ metric), and the streams emitted from the directory's lists.
 from dataclasses import replace
 from typing import Tuple
 
-from source_metronome import records
+import source_metronome.records as records
 from source_metronome.directory import CUSTOMER_LISTING, CUSTOMER_METRIC_LISTING
 from source_metronome.streams.account import AccountStream, AuditLogStream
 from source_metronome.streams.endpoint import Endpoint
