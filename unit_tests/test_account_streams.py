@@ -8,7 +8,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, error, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, error, page, warnings
 
 
 class TestFullRefresh:
@@ -86,7 +86,7 @@ class TestAuditLogs:
         output = read(SourceMetronome(), config(), catalog("audit_logs"))
 
         assert [message.record.data["id"] for message in output.records] == ["a"]
-        assert _warnings(output) == []
+        assert warnings(output) == []
         assert output.most_recent_state.stream_state.__dict__ == {"timestamp": "2024-03-02T10:00:00+00:00"}
 
     @HttpMocker()
@@ -97,7 +97,7 @@ class TestAuditLogs:
         output = read(SourceMetronome(), config(), catalog("audit_logs"))
 
         assert [message.record.data["id"] for message in output.records] == ["a", "b"]
-        assert _warnings(output) == ["Metronome's GET /v1/auditLogs answered with the same next_page token it was sent; pagination ended there."]
+        assert warnings(output) == ["Metronome's GET /v1/auditLogs answered with the same next_page token it was sent; pagination ended there."]
 
 
 class TestBrokenPaginationOfOtherLists:
@@ -111,7 +111,7 @@ class TestBrokenPaginationOfOtherLists:
         output = read(SourceMetronome(), config(), catalog("credit_types", sync_mode=SyncMode.full_refresh))
 
         assert [message.record.data["id"] for message in output.records] == ["usd", "eur"]
-        assert _warnings(output) == ["Metronome's GET /v1/credit-types/list answered with the same next_page token it was sent; pagination ended there."]
+        assert warnings(output) == ["Metronome's GET /v1/credit-types/list answered with the same next_page token it was sent; pagination ended there."]
 
     @HttpMocker()
     def test_given_an_empty_page_with_a_token_when_read_then_pagination_ends_with_a_warning(self, http_mocker: HttpMocker = None):
@@ -121,15 +121,11 @@ class TestBrokenPaginationOfOtherLists:
         output = read(SourceMetronome(), config(), catalog("credit_types", sync_mode=SyncMode.full_refresh))
 
         assert [message.record.data["id"] for message in output.records] == ["usd"]
-        assert _warnings(output) == ["Metronome's GET /v1/credit-types/list answered an empty page that still carries a next_page token; pagination ended there."]
+        assert warnings(output) == ["Metronome's GET /v1/credit-types/list answered an empty page that still carries a next_page token; pagination ended there."]
 
 
 def _credit_types_request(**params: str) -> HttpRequest:
     return HttpRequest(f"{BASE}/credit-types/list", query_params={"limit": "100", **params})
-
-
-def _warnings(output) -> list:
-    return [log.log.message for log in output.logs if log.log.level.value == "WARN"]
 
 
 class TestFeatureOff:
