@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, Mapping
 
-from benchmarks.new_streams_requests import sync
+from benchmarks.directory_and_line_item_requests import sync
 from integration_tests.fake_metronome import BILLING_STREAMS, COST_LINE_ITEMS, COSTS, CUSTOMERS, INVOICE_LINE_ITEMS, INVOICES, USAGE, DatasetOptions, FakeMetronome
 
 EVERY_STREAM = {
