@@ -4,6 +4,7 @@ it or an issue tracker's number (a reader of a clone has neither)."""
 
 import ast
 import importlib.util
+import os
 import re
 import shlex
 from functools import lru_cache
@@ -29,10 +30,9 @@ def doc_files() -> List[Path]:
 
 
 def our_files() -> Iterator[Path]:
-    for path in sorted(ROOT.rglob("*")):
-        parts = path.relative_to(ROOT).parts
-        if path.is_file() and not NOT_OURS.intersection(parts) and not any(part.endswith(".egg-info") for part in parts):
-            yield path
+    for folder, folders, files in os.walk(ROOT):
+        folders[:] = sorted(name for name in folders if name not in NOT_OURS and not name.endswith(".egg-info"))
+        yield from (Path(folder) / name for name in sorted(files) if name not in NOT_OURS)
 
 
 @lru_cache(maxsize=None)
