@@ -5,10 +5,11 @@ FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473
 
 WORKDIR /airbyte/integration_code
 
-# What setup.py installs: the package (with spec.yaml and schemas/) and the main.py entry point.
-COPY setup.py main.py ./
+# What setup.py installs: the package (with spec.yaml and schemas/) and the main.py entry point, with
+# the versions the tests ran with (constraints.txt; packaging_check/check_packaging.py checks it is used).
+COPY setup.py main.py constraints.txt ./
 COPY source_metronome ./source_metronome
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --constraint constraints.txt .
 
 ENV AIRBYTE_ENTRYPOINT="python /airbyte/integration_code/main.py"
 ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]

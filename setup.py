@@ -11,8 +11,9 @@ MAIN_REQUIREMENTS = [
 
 TEST_REQUIREMENTS = [
     "pytest>=8",
-    # Imported by the CDK's HttpMocker (airbyte_cdk.test.mock_http), which the unit tests use; the
-    # CDK lists it only among its own dev extras.
+    # The unit tests' HttpMocker is built on it: airbyte_cdk/test/mock_http/mocker.py (CDK 7.39.1)
+    # runs `import requests_mock` on line 10, and the CDK does not require it (it is only in the CDK's
+    # own dev dependencies), so without it `from airbyte_cdk.test.mock_http import HttpMocker` fails.
     "requests-mock>=1.12",
     # The official SDK's pydantic models check the fake's answers (integration_tests/test_fake_finance_catalog.py).
     "metronome-sdk>=4.12,<5",

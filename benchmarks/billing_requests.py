@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence
 
-from benchmarks.new_streams_requests import endpoint, sync
+from benchmarks.directory_and_line_item_requests import endpoint, sync
 from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector, write_json
 from integration_tests.fake_metronome import (
     BALANCES,

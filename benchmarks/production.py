@@ -42,7 +42,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import orjson
 
 from benchmarks.speed import print_table
-from integration_tests.connector_cli import NOW_ENV, configured_catalog, connector_command, write_json
+from integration_tests.connector_cli import NOW_OVERRIDE_ENV, configured_catalog, connector_command, write_json
 from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome, FaultProbabilities, expected_records, primary_key
 from integration_tests.fake_metronome.conditions import HTTP_DATE, NO_HEADER, SECONDS, Bursts, PiecewiseLimit, Stalls
 from integration_tests.fake_metronome.timestamps import format_timestamp
@@ -145,7 +145,7 @@ def _read(fake: FakeMetronome, arguments: List[str], output_path: Path, kill_aft
             [str(connector_command()), "read", *arguments],
             stdout=subprocess.PIPE if kill_after_states else output,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, NOW_ENV: fake.now.isoformat()},
+            env={**os.environ, NOW_OVERRIDE_ENV: fake.now.isoformat()},
         )
         if kill_after_states:
             states = 0

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from integration_tests.connector_cli import NOW_ENV, configured_catalog, connector_command, write_json
+from integration_tests.connector_cli import NOW_OVERRIDE_ENV, configured_catalog, connector_command, write_json
 from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome, expected_records
 from integration_tests.fake_metronome.timestamps import format_timestamp
 
@@ -92,7 +92,7 @@ def run_once(scenario: Scenario) -> Measurement:
                 [str(connector_command()), "read", "--config", str(config_path), "--catalog", str(catalog_path)],
                 stdout=output,
                 stderr=subprocess.DEVNULL,
-                env={**os.environ, NOW_ENV: fake.now.isoformat()},
+                env={**os.environ, NOW_OVERRIDE_ENV: fake.now.isoformat()},
             )
             status, usage, peak_rss_kb = _wait_watching_memory(process)
             wall = time.monotonic() - started

@@ -5,6 +5,7 @@ import pytest
 
 from contract_tests.conftest import NOW
 from integration_tests.connector_cli import configured_catalog, run_with_files
+from source_metronome.endpoints import STREAMS as DECLARED_STREAMS
 
 # The ids in the spec's examples: the one customer GET /v1/customers lists, and the two billable
 # metrics GET /v1/customers/{customer_id}/billable-metrics lists, one of them with a `region` group key.
@@ -13,31 +14,22 @@ METRIC_WITH_REGION = "9570e4f3-d1da-4b95-ba81-bd40ee002727"
 METRIC_WITHOUT_GROUPS = "13117714-3f05-48e5-a6e9-a66093f13b4d"
 OTHER_CUSTOMER = "04ca7e72-4229-4a6e-ab11-9f7376fccbcb"
 
-CUSTOMERS = "GET /v1/customers"
-BILLABLE_METRICS = "GET /v1/customers/{customer_id}/billable-metrics"
-USAGE = "POST /v1/usage/groups"
-COSTS = "GET /v1/customers/{customer_id}/costs"
+# The streams and endpoints, as the connector declares them.
+DECLARED = {endpoint.name: endpoint for endpoint in DECLARED_STREAMS}
+
+
+def operation_of(stream: str) -> str:
+    """The request a stream reads, as the proxy names it: "METHOD /v1/path/{template}"."""
+    return f"{DECLARED[stream].method} {DECLARED[stream].path}"
+
+
+CUSTOMERS = operation_of("customers")
+BILLABLE_METRICS = operation_of("billable_metrics")
+USAGE = operation_of("usage_with_groups")
+COSTS = operation_of("customer_costs")
+# The streams this file reads; test_directory_and_line_item_streams_against_spec.py and
+# test_billing_streams_against_spec.py read the others.
 STREAMS = ("usage_with_groups", "customer_costs")
-# Issue 8's streams, read in test_new_streams_against_spec.py.
-NEW_STREAMS = ("customers", "billable_metrics", "customer_cost_line_items")
-# The finance, catalog and audit streams (test_billing_streams_against_spec.py).
-BILLING_STREAMS = (
-    "invoices",
-    "invoice_line_items",
-    "contracts",
-    "balances",
-    "credit_grants",
-    "products",
-    "rate_cards",
-    "credit_types",
-    "plans",
-    "packages",
-    "billable_metric_definitions",
-    "audit_logs",
-    # Not in the 2023 spec: checked against the SDK's models through the fake (integration_tests/test_fake_breakdowns.py).
-    "invoice_breakdowns",
-    "invoice_breakdown_line_items",
-)
 # Enough pages to send at least two follow-up requests on every listing.
 PAGES_PER_LISTING = 3
 
@@ -80,7 +72,7 @@ def test_given_a_valid_config_when_discovering_then_every_stream_is_listed_and_n
 
     assert_every_request_kept_to_the_spec(proxy, run)
     [catalog] = run.raw_of_type("CATALOG")
-    assert sorted(stream["name"] for stream in catalog["catalog"]["streams"]) == sorted(STREAMS + NEW_STREAMS + BILLING_STREAMS)
+    assert sorted(stream["name"] for stream in catalog["catalog"]["streams"]) == sorted(DECLARED)
 
 
 @pytest.mark.parametrize("window_size", ["HOUR", "DAY", "NONE"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Pattern, Set, Tuple
 
-# A copy of shared/metronome-api/openapi-2023.json (Metronome's published spec, 2023), kept in the
+# Metronome's published OpenAPI spec of 2023, copied verbatim and kept in the
 # repository so the contract holds wherever the repository is checked out.
 SPEC_PATH = Path(__file__).resolve().parent / "openapi-2023.json"
 # The spec's server is https://api.metronome.com/v1, so its paths lack the prefix every real request has.
@@ -20,10 +20,10 @@ class SpecMissing(Exception):
 
 
 def load_rebased_spec(path: Path = SPEC_PATH) -> Dict[str, Any]:
-    """The vendor's document with every path under /v1, the form Prism must serve. The shared file
+    """The vendor's document with every path under /v1, the form Prism must serve. The file
     itself is never changed."""
     if not path.is_file():
-        raise SpecMissing(f"Metronome's OpenAPI spec is not at {path}: copy it from shared/metronome-api/.")
+        raise SpecMissing(f"Metronome's OpenAPI spec is not at {path}: restore contract_tests/openapi-2023.json from the repository (git checkout -- contract_tests/openapi-2023.json).")
     spec = json.loads(path.read_text())
     rebased = copy.deepcopy(spec)
     rebased["paths"] = {API_PREFIX + template: item for template, item in spec["paths"].items()}

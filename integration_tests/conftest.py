@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from integration_tests.connector_cli import NOW_ENV, ConnectorRun, configured_catalog, run_with_files
+from integration_tests.connector_cli import NOW_OVERRIDE_ENV, ConnectorRun, configured_catalog, run_with_files
 from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeMetronome, LoggedRequest
 
 # Distinctive, so a leak into the connector's output cannot be a coincidence.
@@ -35,7 +35,7 @@ def standard_fake() -> Iterator[FakeMetronome]:
     connector's clock (read in-process from the environment) set to the fake's "now"."""
     port = urlsplit(SAMPLE_CONFIG["base_url"]).port
     with FakeMetronome(STANDARD_DATASET, token=SAMPLE_CONFIG["api_token"], port=port) as fake, pytest.MonkeyPatch.context() as patch:
-        patch.setenv(NOW_ENV, fake.now.isoformat())
+        patch.setenv(NOW_OVERRIDE_ENV, fake.now.isoformat())
         yield fake
 
 

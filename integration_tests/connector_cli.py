@@ -14,12 +14,13 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import orjson
 from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
 
-# The connector reads its clock from this variable (source_metronome/windows.py), so a sync runs at
-# the fake server's frozen "now".
-NOW_ENV = "SOURCE_METRONOME_NOW"
+from source_metronome.endpoints import STREAMS
+# The connector reads its clock from this variable, so a sync runs at the fake server's frozen "now".
+from source_metronome.windows import NOW_OVERRIDE_ENV
+
 TIMEOUT_SECONDS = 120
-# The cursor field of each incremental stream, as Airbyte's configured catalog names it.
-CURSOR_FIELDS = {"usage_with_groups": ["ending_before"], "customer_costs": ["end_timestamp"], "customer_cost_line_items": ["end_timestamp"]}
+# The cursor field of each incremental stream, as Airbyte's configured catalog names it: the declared one.
+CURSOR_FIELDS = {endpoint.name: [endpoint.cursor] for endpoint in STREAMS if endpoint.cursor}
 
 
 def connector_command() -> Path:
@@ -79,7 +80,7 @@ def run_connector(arguments: Sequence[str], now: datetime, env: Optional[Mapping
         capture_output=True,
         text=True,
         timeout=TIMEOUT_SECONDS,
-        env={**os.environ, **(env or {}), NOW_ENV: now.isoformat()},
+        env={**os.environ, **(env or {}), NOW_OVERRIDE_ENV: now.isoformat()},
     )
     run = ConnectorRun(completed.returncode, completed.stdout, completed.stderr, command=arguments[0])
     for line in completed.stdout.splitlines():
@@ -97,7 +98,7 @@ def run_connector_killed_after(arguments: Sequence[str], now: datetime, lines: i
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
-            env={**os.environ, NOW_ENV: now.isoformat()},
+            env={**os.environ, NOW_OVERRIDE_ENV: now.isoformat()},
         )
         run = ConnectorRun(0, "", "", command=arguments[0])
         for count, line in enumerate(process.stdout, start=1):

@@ -31,9 +31,9 @@ from integration_tests.record_checks import assert_cursors_match, assert_records
 SMALL = DatasetOptions(customers=3, metrics_per_customer=3, days_of_history=10)
 # Archived customers, one whose plan has a UNIQUE metric (no costs), and null usage values.
 VARIED = SMALL.with_changes(customers=4, archived_share=0.25, unique_plan_share=0.25, null_share=0.1)
-NEW_STREAMS = (CUSTOMERS, BILLABLE_METRICS, COST_LINE_ITEMS)
-ORIGINAL = {USAGE: "incremental", COSTS: "incremental"}
-ALL_FIVE = {**ORIGINAL, CUSTOMERS: "full_refresh", BILLABLE_METRICS: "full_refresh", COST_LINE_ITEMS: "incremental"}
+DIRECTORY_AND_LINE_ITEM_STREAMS = (CUSTOMERS, BILLABLE_METRICS, COST_LINE_ITEMS)
+USAGE_AND_COSTS = {USAGE: "incremental", COSTS: "incremental"}
+ALL_FIVE = {**USAGE_AND_COSTS, CUSTOMERS: "full_refresh", BILLABLE_METRICS: "full_refresh", COST_LINE_ITEMS: "incremental"}
 BOTH_COST_STREAMS = {COSTS: "incremental", COST_LINE_ITEMS: "incremental"}
 CUSTOMERS_PATH = "/v1/customers"
 
@@ -63,7 +63,7 @@ class TestDiscover:
 
         streams = discover_streams(fake, {"start_date": "2024-03-10"}, tmp_path)
 
-        assert set(streams) == {USAGE, COSTS, *NEW_STREAMS, *BILLING_STREAMS, *BREAKDOWN_STREAMS}
+        assert set(streams) == {USAGE, COSTS, *DIRECTORY_AND_LINE_ITEM_STREAMS, *BILLING_STREAMS, *BREAKDOWN_STREAMS}
         for name, modes, primary_key in (
             (CUSTOMERS, ["full_refresh"], [["id"]]),
             (BILLABLE_METRICS, ["full_refresh"], [["customer_id"], ["id"]]),
@@ -89,7 +89,7 @@ class TestRecords:
         for stream in ALL_FIVE:
             assert_records_match(stream, run.records(stream), expected[stream])
             assert_records_fit_schema(stream, schemas[stream]["json_schema"], run.records(stream))
-        assert all(run.records(stream) for stream in NEW_STREAMS)
+        assert all(run.records(stream) for stream in DIRECTORY_AND_LINE_ITEM_STREAMS)
         assert {record["id"] for record in run.records(CUSTOMERS)} == {customer.id for customer in fake.dataset.customers}
         # line_item_id is compared as a string: both forms, with a group and without, are covered.
         assert any(record["line_item_id"].endswith(",null,null]") for record in expected[COST_LINE_ITEMS])
@@ -129,7 +129,7 @@ class TestRecords:
 
 
 class TestSharedRequests:
-    """What the new streams add to a sync's requests: nothing the original streams already asked."""
+    """What these streams add to a sync's requests: nothing the usage and cost streams already asked."""
 
     @pytest.mark.parametrize(
         "settings, name_metrics",
@@ -142,42 +142,42 @@ class TestSharedRequests:
     )
     def test_given_all_five_streams_when_syncing_then_no_request_is_added_or_repeated(self, start_fake, sync, settings, name_metrics):
         """Customers, each one's billable metrics and every costs page are already read for usage and
-        costs: the new streams' records come from those answers, not from asking again. Only the
+        costs: these streams' records come from those answers, not from asking again. Only the
         archived customers, which customers and billable_metrics list whatever
         include_archived_customers says, add their list and their metric listings when usage and
         costs leave them out."""
         fake = start_fake(SMALL.with_changes(customers=4, archived_share=0.25))
         if name_metrics:
             settings = {**settings, "billable_metric_ids": list(fake.dataset.customers[0].metric_ids)}
-        sync(fake, settings, sync_modes=ORIGINAL)
-        original = request_counts(fake)
+        sync(fake, settings, sync_modes=USAGE_AND_COSTS)
+        usage_and_costs = request_counts(fake)
         fake.reset_requests()
 
         run = sync(fake, settings, sync_modes=ALL_FIVE)
 
         everything = request_counts(fake)
         assert not repeated(everything), f"asked more than once: {repeated(everything)[:5]}"
-        added = Counter((request.path, request.param("only_archived")) for request in fake.requests if signature(request) in everything - original)
+        added = Counter((request.path, request.param("only_archived")) for request in fake.requests if signature(request) in everything - usage_and_costs)
         archived = [customer.id for customer in fake.dataset.customers if customer.archived]
         for_archived = {(CUSTOMERS_PATH, "true"): 1, **{(f"/v1/customers/{customer_id}/billable-metrics", None): 1 for customer_id in archived}}
-        assert added == (Counter() if settings.get("include_archived_customers") else Counter(for_archived)), "requests the new streams added"
-        assert original - everything == Counter(), f"requests missing: {list(original - everything)[:5]}"
-        assert all(run.records(stream) for stream in NEW_STREAMS)
+        assert added == (Counter() if settings.get("include_archived_customers") else Counter(for_archived)), "requests the directory and line-item streams added"
+        assert usage_and_costs - everything == Counter(), f"requests missing: {list(usage_and_costs - everything)[:5]}"
+        assert all(run.records(stream) for stream in DIRECTORY_AND_LINE_ITEM_STREAMS)
 
     def test_given_configured_ids_when_all_five_sync_then_only_the_listings_are_added(self, start_fake, sync):
         fake = start_fake(SMALL.with_changes(customers=4, archived_share=0.25))
         named = [customer.id for customer in fake.dataset.customers[:3]]
         settings = {"start_date": "2024-03-12", "customer_ids": named, "billable_metric_ids": list(fake.dataset.customers[0].metric_ids[:2])}
-        sync(fake, settings, sync_modes=ORIGINAL)
-        original = request_counts(fake)
+        sync(fake, settings, sync_modes=USAGE_AND_COSTS)
+        usage_and_costs = request_counts(fake)
         fake.reset_requests()
 
         sync(fake, settings, sync_modes=ALL_FIVE)
 
         everything = request_counts(fake)
         assert not repeated(everything), f"asked more than once: {repeated(everything)[:5]}"
-        assert original - everything == Counter()
-        added = [request for request in fake.requests if signature(request) in everything - original]
+        assert usage_and_costs - everything == Counter()
+        added = [request for request in fake.requests if signature(request) in everything - usage_and_costs]
         assert Counter((request.path, request.param("only_archived")) for request in added) == Counter(
             {(CUSTOMERS_PATH, None): 1, (CUSTOMERS_PATH, "true"): 1, **{(f"/v1/customers/{customer_id}/billable-metrics", None): 1 for customer_id in named}}
         )

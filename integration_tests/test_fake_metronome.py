@@ -557,7 +557,7 @@ class TestCommandLine:
 
 
 class TestGroundTruth:
-    """The ground truth of issue 8's streams and options, checked against what the fake serves."""
+    """The ground truth of the directory and line-item streams and the newer usage settings, checked against what the fake serves."""
 
     def test_given_group_keys_then_metrics_with_the_key_carry_the_served_group_others_none(self, fake, client):
         customer, metric = compound_metric(fake)

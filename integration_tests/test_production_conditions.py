@@ -62,7 +62,7 @@ class TestLongRateLimiting:
     def test_given_90_seconds_of_intermittent_429s_when_syncing_then_nothing_is_lost(self, start_fake, sync, monkeypatch):
         monkeypatch.setattr(connector_cli, "TIMEOUT_SECONDS", 300)
         fake = start_fake(DatasetOptions(customers=4, metrics_per_customer=2, days_of_history=30))
-        # 1.5 s of refusals every 4 s for 90 s, without Retry-After, as in issue #13: far more
+        # 1.5 s of refusals every 4 s for 90 s, without Retry-After, as another integration's bursts make them: far more
         # refusals per request than the 8 retries a failure gets. A slow pace and few requests keep
         # the sync inside those 90 s for most of its requests.
         fake.conditions.append(Bursts(period=4, duration=1.5, retry_after=NO_HEADER, phase=0.5, until=90))

@@ -11,7 +11,7 @@ from integration_tests.fake_metronome import COSTS, USAGE, DatasetOptions, FakeM
 from integration_tests.record_checks import assert_records_match
 
 SMALL = DatasetOptions(customers=3, metrics_per_customer=3, days_of_history=10)
-ORIGINAL = {USAGE: "incremental", COSTS: "incremental"}
+USAGE_AND_COSTS = {USAGE: "incremental", COSTS: "incremental"}
 USAGE_PATH = "/v1/usage/groups"
 
 
@@ -41,10 +41,10 @@ class TestGroupKeys:
         fake = start_fake(SMALL.with_changes(seed=5, group_keys_per_metric=3))
         settings = {"start_date": "2024-03-12", "group_keys": group_keys, **({"group_filters": group_filters} if group_filters else {})}
 
-        run = sync(fake, settings, sync_modes=ORIGINAL)
+        run = sync(fake, settings, sync_modes=USAGE_AND_COSTS)
 
         expected = expected_records(fake.dataset, settings)
-        for stream in ORIGINAL:
+        for stream in USAGE_AND_COSTS:
             assert_records_match(stream, run.records(stream), expected[stream])
         grouped = {metric_id(fake, index) for index in grouped_metrics}
         assert {record["billable_metric_id"] for record in expected[USAGE] if "group" in record} == grouped
@@ -85,7 +85,7 @@ class TestGroupKeys:
     def test_given_conflicting_grouping_when_reading_then_one_config_error_before_any_request(self, start_fake, sync, grouping, named):
         fake = start_fake(SMALL)
 
-        run = sync(fake, {"start_date": "2024-03-12", **grouping}, sync_modes=ORIGINAL, expect_success=False)
+        run = sync(fake, {"start_date": "2024-03-12", **grouping}, sync_modes=USAGE_AND_COSTS, expect_success=False)
 
         assert run.returncode == 1
         errors = [message.trace.error for message in run.of_type(Type.TRACE) if message.trace.error]
@@ -107,7 +107,7 @@ class TestCurrentPeriod:
         run = sync(fake, settings, sync_modes={USAGE: "full_refresh", COSTS: "incremental"})
 
         expected = expected_records(fake.dataset, settings)
-        for stream in ORIGINAL:
+        for stream in USAGE_AND_COSTS:
             assert_records_match(stream, run.records(stream), expected[stream])
         usage = [request for request in fake.requests if request.path == USAGE_PATH]
         assert all(request.body["current_period"] is True for request in usage)

@@ -16,7 +16,7 @@ import yaml
 from airbyte_connector_models.metadata.v0.connector_metadata_definition_v0 import ConnectorMetadataDefinitionV0
 from pydantic import ValidationError
 
-from packaging_check.packaging import DOCKERFILE, METADATA_YAML, ROOT, read_dockerfile, setup_arguments
+from packaging_check.packaging import DOCKERFILE, METADATA_YAML, ROOT, constraints_problems, read_dockerfile, setup_arguments
 
 # The labels Airbyte reads off a connector image, and the form of their values.
 REQUIRED_LABELS = ["io.airbyte.name:text", "io.airbyte.version:semver"]
@@ -98,6 +98,7 @@ def agreement_problems(data: Dict[str, Any]) -> List[str]:
         problems.append(
             f"Dockerfile FROM {dockerfile.base_image!r} is not Airbyte's python-connector-base pinned by version and sha256 digest"
         )
+    problems += constraints_problems(dockerfile)
     missing = [source for sources, _ in dockerfile.copies for source in sources if not (ROOT / source).exists()]
     if missing:
         problems.append(f"Dockerfile COPY names files the repository lacks: {', '.join(missing)}")

@@ -7,6 +7,7 @@ test venv), so both read the Dockerfile the same way.
 
 import ast
 import json
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 SETUP_PY = ROOT / "setup.py"
 METADATA_YAML = ROOT / "metadata.yaml"
+# The pins the tests ran with (`make constraints` makes it), which the image must install too.
+CONSTRAINTS = "constraints.txt"
 
 
 @dataclass
@@ -27,6 +30,8 @@ class Dockerfile:
     env: Dict[str, str] = field(default_factory=dict)
     labels: Dict[str, str] = field(default_factory=dict)
     entrypoint: List[str] = field(default_factory=list)
+    # Each RUN's command line.
+    runs: List[str] = field(default_factory=list)
 
 
 def read_dockerfile(path: Path = DOCKERFILE) -> Dockerfile:
@@ -45,6 +50,8 @@ def read_dockerfile(path: Path = DOCKERFILE) -> Dockerfile:
             (dockerfile.env if instruction == "ENV" else dockerfile.labels).update(pairs)
         elif instruction == "ENTRYPOINT":
             dockerfile.entrypoint = json.loads(arguments)
+        elif instruction == "RUN":
+            dockerfile.runs.append(arguments)
     return dockerfile
 
 
@@ -75,3 +82,20 @@ def setup_arguments(path: Path = SETUP_PY) -> Dict[str, str]:
                 if keyword.arg and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str)
             }
     raise ValueError(f"{path.name} has no setup(...) call")
+
+
+def constraints_problems(dockerfile: Dockerfile) -> List[str]:
+    """The image must install the dependency set the tests ran with: every pip install in the
+    Dockerfile takes constraints.txt, copied into the image."""
+    problems = []
+    installs = [run for run in dockerfile.runs if re.search(r"\bpip3? install\b", run)]
+    if not installs:
+        problems.append("Dockerfile has no pip install of the connector")
+    for run in installs:
+        words = shlex.split(run)
+        pairs = zip(words, words[1:] + [""])
+        if not any(f"{word} {following}" in (f"-c {CONSTRAINTS}", f"--constraint {CONSTRAINTS}") or word == f"--constraint={CONSTRAINTS}" for word, following in pairs):
+            problems.append(f"Dockerfile RUN {run!r} does not install with --constraint {CONSTRAINTS} (the versions the tests ran with)")
+    if installs and not any(CONSTRAINTS in sources for sources, _ in dockerfile.copies):
+        problems.append(f"Dockerfile does not COPY {CONSTRAINTS} into the image before its pip install")
+    return problems

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Tuple
 
-from source_metronome import records
+import source_metronome.records as records
 from source_metronome.directory import CUSTOMER_LISTING, CUSTOMER_METRIC_LISTING
 from source_metronome.streams.account import AccountStream, AuditLogStream
 from source_metronome.streams.endpoint import Endpoint, Windows

@@ -1,7 +1,7 @@
 """One request pace for the whole sync, shared by every stream and worker thread.
 
 Metronome allows about 8 requests a second per account, shared by everything using the account
-(NOTES.md, Transport). The connector paces itself below that with the CDK's own machinery: an
+(integrators report this default tier; Metronome does not publish its limits). The connector paces itself below that with the CDK's own machinery: an
 `APIBudget`, which the CDK's HTTP client consults before every attempt (retries included), holding
 one policy that spaces requests evenly.
 

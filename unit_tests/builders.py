@@ -56,6 +56,13 @@ def customers_request(limit: int = 100, next_page: Optional[str] = None, only_ar
     return HttpRequest(f"{BASE}/customers", query_params=params, headers={"Authorization": f"Bearer {TOKEN}"})
 
 
+def list_request(path: str, body: Optional[Mapping[str, Any]] = None, limit: int = 100, next_page: Optional[str] = None, **params: str) -> HttpRequest:
+    """A request to a list paged in the query (`limit`, `next_page`), with the list's own parameters
+    and its JSON body, if it has one."""
+    query = {**params, "limit": str(limit), **({"next_page": next_page} if next_page else {})}
+    return HttpRequest(f"{BASE}{path.removeprefix('/v1')}", query_params=query, body=body)
+
+
 def customer(customer_id: str = CUSTOMER, name: str = "Example, Inc.") -> Dict[str, Any]:
     return {"id": customer_id, "name": name, "external_id": name, "ingest_aliases": [], "custom_fields": {}}
 
@@ -174,3 +181,14 @@ def records(output: EntrypointOutput, stream: Optional[str] = None) -> List[Dict
 def last_state(output: EntrypointOutput) -> Dict[str, Any]:
     """The stream state of the last STATE message."""
     return output.most_recent_state.stream_state.__dict__
+
+
+def warnings(output: EntrypointOutput) -> List[str]:
+    """The WARN log lines, in order."""
+    return [message.log.message for message in output.logs if message.log.level.value == "WARN"]
+
+
+def assert_skipped_as_a_feature_off(output: EntrypointOutput, stream: str) -> None:
+    """The stream was skipped whole, with one warning naming it, and the sync did not fail."""
+    assert output.records == [] and not output.errors
+    assert [warning.split(":")[0] for warning in warnings(output)] == [f"Skipping the {stream} stream"]

@@ -8,7 +8,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, error, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, error, page, warnings
 
 
 class TestFullRefresh:
@@ -76,6 +76,57 @@ class TestAuditLogs:
 
         assert [message.record.data["id"] for message in output.records] == ["a"]
         assert not [log for log in output.logs if log.log.level.value == "WARN"]
+
+    @HttpMocker()
+    def test_given_the_documented_end_an_empty_page_handing_back_the_token_it_was_sent_when_read_then_no_warning(self, http_mocker: HttpMocker = None):
+        # metronome-sdk's resources/v1/audit_logs.py: "An empty data array means no new logs yet;
+        # continue polling with the same next_page token".
+        http_mocker.get(_audit_request(starting_on="2024-03-01T00:00:00+00:00"), page([_entry("a", "2024-03-02T10:00:00+00:00")], next_page="p2"))
+        http_mocker.get(_audit_request(next_page="p2"), page([], next_page="p2"))
+
+        output = read(SourceMetronome(), config(), catalog("audit_logs"))
+
+        assert [message.record.data["id"] for message in output.records] == ["a"]
+        assert warnings(output) == []
+        assert output.most_recent_state.stream_state.__dict__ == {"timestamp": "2024-03-02T10:00:00+00:00"}
+
+    @HttpMocker()
+    def test_given_a_page_of_entries_handing_back_the_token_it_was_sent_when_read_then_pagination_ends_with_a_warning(self, http_mocker: HttpMocker = None):
+        http_mocker.get(_audit_request(starting_on="2024-03-01T00:00:00+00:00"), page([_entry("a", "2024-03-02T10:00:00+00:00")], next_page="p2"))
+        http_mocker.get(_audit_request(next_page="p2"), page([_entry("b", "2024-03-03T10:00:00+00:00")], next_page="p2"))
+
+        output = read(SourceMetronome(), config(), catalog("audit_logs"))
+
+        assert [message.record.data["id"] for message in output.records] == ["a", "b"]
+        assert warnings(output) == ["Metronome's GET /v1/auditLogs answered with the same next_page token it was sent; pagination ended there."]
+
+
+class TestBrokenPaginationOfOtherLists:
+    """Only the audit log ends with an empty page carrying a token: elsewhere either is a fault."""
+
+    @HttpMocker()
+    def test_given_a_page_handing_back_the_token_it_was_sent_when_read_then_pagination_ends_with_a_warning(self, http_mocker: HttpMocker = None):
+        http_mocker.get(_credit_types_request(), page([{"id": "usd", "name": "USD (cents)"}], next_page="p2"))
+        http_mocker.get(_credit_types_request(next_page="p2"), page([{"id": "eur", "name": "EUR (cents)"}], next_page="p2"))
+
+        output = read(SourceMetronome(), config(), catalog("credit_types", sync_mode=SyncMode.full_refresh))
+
+        assert [message.record.data["id"] for message in output.records] == ["usd", "eur"]
+        assert warnings(output) == ["Metronome's GET /v1/credit-types/list answered with the same next_page token it was sent; pagination ended there."]
+
+    @HttpMocker()
+    def test_given_an_empty_page_with_a_token_when_read_then_pagination_ends_with_a_warning(self, http_mocker: HttpMocker = None):
+        http_mocker.get(_credit_types_request(), page([{"id": "usd", "name": "USD (cents)"}], next_page="p2"))
+        http_mocker.get(_credit_types_request(next_page="p2"), page([], next_page="p3"))
+
+        output = read(SourceMetronome(), config(), catalog("credit_types", sync_mode=SyncMode.full_refresh))
+
+        assert [message.record.data["id"] for message in output.records] == ["usd"]
+        assert warnings(output) == ["Metronome's GET /v1/credit-types/list answered an empty page that still carries a next_page token; pagination ended there."]
+
+
+def _credit_types_request(**params: str) -> HttpRequest:
+    return HttpRequest(f"{BASE}/credit-types/list", query_params={"limit": "100", **params})
 
 
 class TestFeatureOff:

@@ -14,13 +14,14 @@ def _module_name(path: Path) -> str:
 
 def _imports(path: Path, modules: Set[str]) -> Set[str]:
     """Modules of the package that `path` imports, TYPE_CHECKING imports included. `from package
-    import module` imports the module (the package itself is loaded before any of its modules)."""
+    import name` imports the package itself, its `__init__` (the name is looked up in the package's
+    namespace, which is only half made while `__init__` is still importing), and the module `name`
+    when it is one; `import package.module` and `from package.module import name` import the module."""
     imported: Set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
-            for alias in node.names:
-                submodule = f"{node.module}.{alias.name}"
-                imported.add(submodule if submodule in modules else node.module)
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     return imported & modules
@@ -56,3 +57,15 @@ class TestImports:
 
     def test_the_cycle_finder_finds_a_cycle(self):
         assert _cycles({"a": {"b"}, "b": {"a"}}) == [["a", "b", "a"]]
+
+    def test_given_a_package_init_importing_a_module_that_imports_the_package_then_it_is_a_cycle(self, tmp_path):
+        package = tmp_path / "package"
+        package.mkdir()
+        (package / "__init__.py").write_text("from package.source import Source\n")
+        (package / "source.py").write_text("from package import records\n")
+        (package / "records.py").write_text("")
+        modules = {"package", "package.source", "package.records"}
+
+        graph = {name: _imports(package / file, modules) - {name} for name, file in (("package", "__init__.py"), ("package.source", "source.py"))}
+
+        assert _cycles({**graph, "package.records": set()}) == [["package", "package.source", "package"]]

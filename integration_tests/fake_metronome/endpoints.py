@@ -30,7 +30,7 @@ QUERY = "query"
 BODY = "body"
 
 # Families switched off together, for an account on only one of Metronome's two billing models
-# (NOTES.md: a plans account may have no contracts or contract pricing, a contracts account may
+# (a plans account may have no contracts or contract pricing, a contracts account may
 # refuse the older Plans endpoints).
 FAMILY_GROUPS: Dict[str, Tuple[str, ...]] = {
     "contracts_api": ("contracts", "balances", "products", "rate_cards", "packages"),

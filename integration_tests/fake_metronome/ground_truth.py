@@ -13,7 +13,7 @@ directory.py), independently of its code, so that a connector bug shows up as a 
 - customers whose plan has a UNIQUE metric have no costs (Metronome refuses them), so a correct
   sync emits none for them.
 
-Issue 8's additions, as the connector declares them:
+The directory and line-item streams and the newer usage settings, as the connector declares them:
 - `customers` (primary key id): every customer (configured ids: those), archived ones included
   whatever include_archived_customers says, as the API lists them; `billable_metrics` (customer_id,
   id): one row per such customer × metric of its listing with include_archived=true (all of them,
@@ -55,6 +55,9 @@ COSTS = "customer_costs"
 COST_LINE_ITEMS = "customer_cost_line_items"
 CUSTOMERS = "customers"
 BILLABLE_METRICS = "billable_metrics"
+# The oracle's own stream names, keys and cursors, on purpose (not read from source_metronome/endpoints.py,
+# so a wrong declaration cannot agree with itself); integration_tests/test_ground_truth_agrees_with_declarations.py
+# compares them with the connector's declarations.
 CURSOR_FIELDS = {USAGE: "ending_before", COSTS: "end_timestamp", COST_LINE_ITEMS: "end_timestamp"}
 PARTITION_FIELDS = {USAGE: ("customer_id", "billable_metric_id"), COSTS: ("customer_id",), COST_LINE_ITEMS: ("customer_id",)}
 PRIMARY_KEYS = {

@@ -59,6 +59,9 @@ BILLING_STREAMS = (
     BILLABLE_METRIC_DEFINITIONS,
     AUDIT_LOGS,
 )
+# The oracle's own copy of the keys, on purpose: read from the connector's declarations, a wrong key
+# would be checked against itself. integration_tests/test_ground_truth_agrees_with_declarations.py
+# compares the two.
 BILLING_PRIMARY_KEYS = {stream: ("id",) for stream in BILLING_STREAMS}
 BILLING_PRIMARY_KEYS[INVOICE_LINE_ITEMS] = ("invoice_id", "line_item_id")
 AUDIT_CURSOR_FIELD = "timestamp"

@@ -115,12 +115,13 @@ class MetronomeStream(DeclaredStream, HttpStream):
         token = self.endpoint.pagination.next_token(page) if page else None
         if not token:
             return None
+        if not page["data"] and self.endpoint.empty_page_ends_list:
+            # The list's documented end, often with the token it was sent: not a warning.
+            return None
         # Two ways a server can paginate forever: both end the pagination.
         if token == self.endpoint.pagination.sent_token(response.request):
             return self.end_broken_pagination(f"Metronome's {describe_request(response)} answered with the same {self.endpoint.pagination.token} token it was sent")
         if not page["data"]:
-            if self.endpoint.empty_page_ends_list:
-                return None
             return self.end_broken_pagination(f"Metronome's {describe_request(response)} answered an empty page that still carries a {self.endpoint.pagination.token} token")
         return {"token": token}
 

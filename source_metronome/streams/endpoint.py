@@ -64,8 +64,10 @@ class Endpoint:
     # contracts or contract pricing; a contracts account may refuse the older Plans endpoints): the
     # stream is then skipped with one warning, and the sync goes on.
     feature: Optional[str] = None
-    # The endpoint may answer a token with an empty last page (GET /v1/auditLogs, as integrators
-    # report): an empty page then ends the list quietly instead of as broken pagination.
+    # The endpoint ends its list with an empty page that carries a token, often the one it was sent
+    # (GET /v1/auditLogs: metronome-sdk's resources/v1/audit_logs.py documents "An empty data array means no new logs
+    # yet; continue polling with the same next_page token"): an empty page then ends the list
+    # quietly instead of as broken pagination.
     empty_page_ends_list: bool = False
     # For a dated endpoint with a window size and a longest range per request.
     windows: Optional[Windows] = None

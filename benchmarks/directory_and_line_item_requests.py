@@ -1,14 +1,14 @@
-"""Requests per endpoint for the directory streams: demo syncs of a modest fake account with the two
-original streams, then with all five (customers, billable_metrics and customer_cost_line_items
+"""Requests per endpoint for the directory and line-item streams: demo syncs of a modest fake account
+with the usage and cost streams, then with all five (customers, billable_metrics and customer_cost_line_items
 added), and each stream alone, counting the requests per endpoint (method + path template).
 
-    .venv/bin/python -m benchmarks.new_streams_requests [--customers 20] [--days 15] [--page-size 100]
+    .venv/bin/python -m benchmarks.directory_and_line_item_requests [--customers 20] [--days 15] [--page-size 100]
 
-Two tables: customers and metrics listed (the original streams already list them, so the new
-streams should add nothing), and customers and metrics named in the config (the new streams need
-the listings the original ones skip). "each stream alone" adds up five syncs of one stream each:
+Two tables: customers and metrics listed (the usage and cost streams already list them, so the
+directory and line-item streams should add nothing), and customers and metrics named in the config
+(the directory streams need the listings the usage and cost streams skip). "each stream alone" adds up five syncs of one stream each:
 the requests if every stream asked for what it needs on its own. Not a test: it prints tables
-for notes; integration_tests/test_new_streams.py checks the same property exactly.
+for notes; integration_tests/test_directory_and_line_item_streams.py checks the same property exactly.
 """
 
 import argparse
@@ -22,8 +22,8 @@ from typing import Any, Dict, Mapping, Tuple
 from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector, write_json
 from integration_tests.fake_metronome import BILLABLE_METRICS, COST_LINE_ITEMS, COSTS, CUSTOMERS, USAGE, DatasetOptions, FakeMetronome
 
-ORIGINAL = {USAGE: "incremental", COSTS: "incremental"}
-ALL_FIVE = {**ORIGINAL, CUSTOMERS: "full_refresh", BILLABLE_METRICS: "full_refresh", COST_LINE_ITEMS: "incremental"}
+USAGE_AND_COSTS = {USAGE: "incremental", COSTS: "incremental"}
+ALL_FIVE = {**USAGE_AND_COSTS, CUSTOMERS: "full_refresh", BILLABLE_METRICS: "full_refresh", COST_LINE_ITEMS: "incremental"}
 CUSTOMER_PATH = re.compile(r"^/v1/customers/[^/]+/")
 
 
@@ -43,7 +43,7 @@ def sync(fake: FakeMetronome, folder: Path, name: str, settings: Mapping[str, An
 
 
 def table(fake: FakeMetronome, folder: Path, title: str, settings: Mapping[str, Any]) -> None:
-    original, _ = sync(fake, folder, "original", settings, ORIGINAL)
+    usage_and_costs, _ = sync(fake, folder, "usage_and_costs", settings, USAGE_AND_COSTS)
     everything, run = sync(fake, folder, "all-five", settings, ALL_FIVE)
     alone: Counter = Counter()
     for stream, mode in ALL_FIVE.items():
@@ -51,11 +51,11 @@ def table(fake: FakeMetronome, folder: Path, title: str, settings: Mapping[str, 
     print(f"### {title}")
     print("Records in the five-stream sync: " + ", ".join(f"{stream} {len(run.records(stream))}" for stream in ALL_FIVE) + ".")
     print()
-    print("| endpoint | usage + costs | all five streams | added by the new streams | each stream alone (5 syncs) |")
+    print("| endpoint | usage + costs | all five streams | added by the other three | each stream alone (5 syncs) |")
     print("|---|---:|---:|---:|---:|")
-    for name in sorted(set(original) | set(everything) | set(alone)):
-        print(f"| `{name}` | {original[name]} | {everything[name]} | {everything[name] - original[name]:+d} | {alone[name]} |")
-    totals = [sum(counts.values()) for counts in (original, everything, alone)]
+    for name in sorted(set(usage_and_costs) | set(everything) | set(alone)):
+        print(f"| `{name}` | {usage_and_costs[name]} | {everything[name]} | {everything[name] - usage_and_costs[name]:+d} | {alone[name]} |")
+    totals = [sum(counts.values()) for counts in (usage_and_costs, everything, alone)]
     print(f"| **total** | {totals[0]} | {totals[1]} | {totals[1] - totals[0]:+d} | {totals[2]} |")
     print()
 
