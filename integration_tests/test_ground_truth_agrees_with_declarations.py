@@ -7,6 +7,7 @@ from typing import Dict, Optional, Tuple
 
 from integration_tests.fake_metronome.ground_truth import CURSOR_FIELDS, PRIMARY_KEYS
 from integration_tests.fake_metronome.ground_truth_billing import AUDIT_CURSOR_FIELD, AUDIT_LOGS, BILLING_PRIMARY_KEYS
+from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_CURSOR_FIELD, BREAKDOWN_STREAMS
 from source_metronome.endpoints import STREAMS
 
 
@@ -27,4 +28,5 @@ class TestGroundTruthAgreesWithTheDeclarations:
         assert BILLING_PRIMARY_KEYS == {stream: declared[stream] for stream in BILLING_PRIMARY_KEYS}
 
     def test_given_the_ground_truth_cursors_when_compared_with_the_declarations_then_every_incremental_stream_has_the_same_cursor(self):
-        assert {**CURSOR_FIELDS, AUDIT_LOGS: AUDIT_CURSOR_FIELD} == declared_cursors()
+        breakdowns = {stream: BREAKDOWN_CURSOR_FIELD for stream in BREAKDOWN_STREAMS}
+        assert {**CURSOR_FIELDS, AUDIT_LOGS: AUDIT_CURSOR_FIELD, **breakdowns} == declared_cursors()

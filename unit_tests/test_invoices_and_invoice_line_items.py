@@ -34,6 +34,8 @@ class TestInvoicesFullRefresh:
     @HttpMocker()
     def test_given_two_customers_and_two_pages_when_read_then_every_invoice_is_emitted_with_its_customer(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
+        # Full refreshes read archived customers too (none here).
+        http_mocker.get(customers_request(only_archived=True), page([]))
         http_mocker.get(_invoices_request(CUSTOMER), page([_invoice("i1", "FINALIZED", _line_item("CPU hours", 1250.25))], next_page="p2"))
         http_mocker.get(_invoices_request(CUSTOMER, next_page="p2"), page([_invoice("i2", "VOID")]))
         http_mocker.get(_invoices_request(OTHER_CUSTOMER), page([_invoice("i3", "DRAFT")]))
@@ -55,6 +57,8 @@ class TestInvoiceLineItemsFullRefresh:
     @HttpMocker()
     def test_given_an_invoice_when_read_then_each_line_item_is_a_record_naming_its_invoice_and_period(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
+        # Full refreshes read archived customers too (none here).
+        http_mocker.get(customers_request(only_archived=True), page([]))
         http_mocker.get(_invoices_request(CUSTOMER), page([_invoice("i1", "FINALIZED", _line_item("CPU hours", 1250.25), _line_item("Storage", 0.75))]))
 
         output = read(SourceMetronome(), config(), catalog("invoice_line_items", sync_mode=SyncMode.full_refresh))
@@ -72,6 +76,8 @@ class TestSharedPages:
     @HttpMocker()
     def test_given_both_streams_in_one_sync_when_read_then_each_invoices_page_is_requested_once(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
+        # Full refreshes read archived customers too (none here).
+        http_mocker.get(customers_request(only_archived=True), page([]))
         first, second = _invoices_request(CUSTOMER), _invoices_request(CUSTOMER, next_page="p2")
         http_mocker.get(first, page([_invoice("i1", "FINALIZED", _line_item("CPU hours", 10))], next_page="p2"))
         http_mocker.get(second, page([_invoice("i2", "DRAFT", _line_item("Seats", 20))]))
