@@ -30,7 +30,9 @@ Issue 8's additions, as the connector declares them:
   without an active plan have none.
 
 The twelve finance, catalog and audit streams (invoices, contracts, audit_logs, ...) are computed in
-ground_truth_billing.py; expected_records and PRIMARY_KEYS include them.
+ground_truth_billing.py, of contract edits, rate schedules, customer plans, alerts and
+billing-provider configurations in ground_truth_contracts_era.py; expected_records and PRIMARY_KEYS
+include them.
 """
 
 import json
@@ -43,6 +45,7 @@ from integration_tests.fake_metronome.customers_read import customer_ids_read as
 from integration_tests.fake_metronome.customers_read import customers_read as _known_customers
 from integration_tests.fake_metronome.dataset import BillableMetric, Dataset
 from integration_tests.fake_metronome.ground_truth_billing import BILLING_PRIMARY_KEYS, expected_billing_records
+from integration_tests.fake_metronome.ground_truth_contracts_era import CONTRACTS_ERA_PRIMARY_KEYS, expected_contracts_era_records
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
 from integration_tests.fake_metronome.usage import Grouping, usage_windows
 
@@ -60,6 +63,7 @@ PRIMARY_KEYS = {
     CUSTOMERS: ("id",),
     BILLABLE_METRICS: ("customer_id", "id"),
     **BILLING_PRIMARY_KEYS,
+    **CONTRACTS_ERA_PRIMARY_KEYS,
 }
 DEFAULT_LOOKBACK_DAYS = 7
 
@@ -165,6 +169,7 @@ def expected_records(
     records[CUSTOMERS] = expected_customers(dataset, config)
     records[BILLABLE_METRICS] = expected_billable_metrics(dataset, config)
     records.update(expected_billing_records(dataset, config, now, state))
+    records.update(expected_contracts_era_records(dataset, config))
     return records
 
 

@@ -1,7 +1,7 @@
 """What a stream declares about its endpoint: the data a stream family reads it by."""
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, List, Mapping, MutableMapping, Optional, Union
+from typing import Any, Callable, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Union
 
 from airbyte_cdk.sources.types import StreamSlice
 
@@ -49,9 +49,17 @@ class Endpoint:
     # contracts or contract pricing; a contracts account may refuse the older Plans endpoints): the
     # stream is then skipped with one warning, and the sync goes on.
     feature: Optional[str] = None
+    # The list whose items are this stream's partitions (streams/listed.py): a contract's edit history
+    # is read for each contract that POST /v2/contracts/list lists.
+    partitions_from: Optional["Endpoint"] = None
     # The endpoint may answer a token with an empty last page (GET /v1/auditLogs, as integrators
     # report): an empty page then ends the list quietly instead of as broken pagination.
     empty_page_ends_list: bool = False
+
+    @property
+    def paths_read(self) -> Tuple[str, ...]:
+        """Every endpoint a sync of this stream requests pages of: its own, and its partitions' list."""
+        return (self.path,) + ((self.partitions_from.path,) if self.partitions_from else ())
 
 
 class DeclaredStream:
