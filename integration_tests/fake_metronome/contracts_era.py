@@ -46,7 +46,8 @@ from integration_tests.fake_metronome.catalog import (
 from integration_tests.fake_metronome.dataset import USD_CENTS, Customer, Dataset
 from integration_tests.fake_metronome.endpoints import UNPAGED, Paging, Request
 from integration_tests.fake_metronome.errors import ApiError
-from integration_tests.fake_metronome.finance import COMMIT_AMOUNT, contracts_of
+# The customer and timestamp checks every finance endpoint makes, with the same messages.
+from integration_tests.fake_metronome.finance import COMMIT_AMOUNT, _known_customer, _moment, contracts_of
 from integration_tests.fake_metronome.seeding import seeded_int, seeded_uuid
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, floor_to_midnight, format_timestamp, parse_timestamp
 
@@ -334,29 +335,11 @@ def _strict(request: Request, query: Iterable[str], body: Iterable[str]) -> None
         raise ApiError(400, f"Unknown body fields {stray_body} for {request.method} {request.path}")
 
 
-def _known_customer(dataset: Dataset, customer_id: Any) -> Customer:
-    if not isinstance(customer_id, str) or not customer_id:
-        raise ApiError(400, "customer_id is required")
-    customer = dataset.customer(customer_id)
-    if customer is None:
-        raise ApiError(404, f"Customer {customer_id} not found")
-    return customer
-
-
 def _required_string(body: Mapping[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
         raise ApiError(400, f"{name} is required")
     return value
-
-
-def _moment(name: str, text: Any) -> Optional[datetime]:
-    if text is None:
-        return None
-    try:
-        return parse_timestamp(text)
-    except (TypeError, ValueError, AttributeError):
-        raise ApiError(400, f"{name} {text!r} is not an RFC 3339 timestamp") from None
 
 
 def register_routes(register: Callable[..., None]) -> None:
