@@ -116,3 +116,17 @@ class TestRefusals:
         warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
         assert any("skipping customer_id" in warning and "contract_id c2" in warning for warning in warnings)
         assert not any(warning.startswith("Skipping the contract_edits stream") for warning in warnings)
+
+    @HttpMocker()
+    def test_given_a_customer_gone_after_another_was_listed_then_only_that_customers_contracts_are_skipped(self, http_mocker: HttpMocker = None):
+        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Gone")]))
+        http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1"]))
+        http_mocker.post(_contracts_request(OTHER_CUSTOMER), error(404, "Customer not found"))
+        http_mocker.post(_edits_request(CUSTOMER, "c1"), _edits("e1"))
+
+        output = _read("contract_edits", max_concurrency=1)
+
+        assert [message.record.data["id"] for message in output.records] == ["e1"] and not output.errors
+        warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
+        assert any(f"skipping customer_id {OTHER_CUSTOMER}" in warning for warning in warnings)
+        assert not any(warning.startswith("Skipping the contract_edits stream") for warning in warnings)

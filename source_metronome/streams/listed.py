@@ -9,6 +9,7 @@ skipped with one warning, as when its own endpoint is refused.
 """
 
 from abc import ABC, abstractmethod
+from functools import partial
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
 from airbyte_cdk.models import SyncMode
@@ -25,12 +26,14 @@ from source_metronome.windows import format_timestamp
 
 
 class ListReader(MetronomeStream):
-    """Reads the partitions' list for one parent partition (its fields in the path or the body),
-    keeping each page for the stream that emits that list when both are in the sync."""
+    """Reads the partitions' list for one parent partition (its fields in the path or the body).
+    With the stream that emits that list in the sync, replays the pages it kept, or (`keeps_pages`:
+    this reader came first) keeps the pages it reads for it."""
 
-    def __init__(self, endpoint: Endpoint, context: SyncContext, shared_pages: Optional[SharedPages]):
+    def __init__(self, endpoint: Endpoint, context: SyncContext, shared_pages: Optional[SharedPages], keeps_pages: bool):
         super().__init__(endpoint, context.config, budget=context.budget)
         self._shared_pages = shared_pages
+        self._keeps_pages = keeps_pages
 
     def slice_body(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         # The very body the list's own stream sends (CustomerStream: the customer in the body). A
@@ -38,10 +41,10 @@ class ListReader(MetronomeStream):
         return dict(stream_slice)
 
     def page_read(self, items: List[Item], stream_slice: Mapping[str, Any]) -> None:
-        if self._shared_pages is not None:
+        if self._keeps_pages:
             self._shared_pages.keep(request_key(_parent(stream_slice)), items)
 
-    def items(self, parent: StreamSlice) -> Iterable[Item]:
+    def items(self, parent: StreamSlice) -> List[Item]:
         """The list's items for one parent: replayed if the list's stream already read them, else requested."""
         key = request_key(parent)
         pages = self._shared_pages.replay(key) if self._shared_pages else None
@@ -50,16 +53,26 @@ class ListReader(MetronomeStream):
         try:
             items = list(self.read_records(sync_mode=SyncMode.full_refresh, stream_slice=parent))
         except BaseException:
-            if self._shared_pages is not None:
+            if self._keeps_pages:
                 self._shared_pages.abandon(key)
             raise
-        if self._shared_pages is not None:
+        if self._keeps_pages:
             self._shared_pages.complete(key)
         return items
 
 
 def _parent(fields: Mapping[str, Any]) -> StreamSlice:
     return StreamSlice(partition=dict(fields), cursor_slice={})
+
+
+def _listed_ids(reader: ListReader, parent: StreamSlice) -> Union[List[str], PartitionSkipped]:
+    """One parent's item ids in listed order, each once (an item repeated across pages is still one
+    partition), or Metronome's refusal (returned: an error would stop the other listings). Only the
+    ids are kept: the items themselves can be large (a contract's commits, credits and overrides)."""
+    try:
+        return list(dict.fromkeys(item["id"] for item in reader.items(parent)))
+    except PartitionSkipped as refusal:
+        return refusal
 
 
 class ListedStream(PartitionedStream, ABC):
@@ -74,9 +87,7 @@ class ListedStream(PartitionedStream, ABC):
     def __init__(self, endpoint: Endpoint, context: SyncContext):
         super().__init__(endpoint, context)
         assert endpoint.partitions_from is not None, f"{endpoint.name} declares no partitions_from"
-        shared = context.shared_pages_of(endpoint.partitions_from.path) if self.shares_list_pages else None
-        self._list_reader = ListReader(endpoint.partitions_from, context, shared)
-        self._list_shared = shared
+        self._context = context
         self._listed: Optional[List[StreamSlice]] = None
 
     @abstractmethod
@@ -96,33 +107,27 @@ class ListedStream(PartitionedStream, ABC):
         return {field: stream_slice[field] for field in self.partition_fields}
 
     def _list_partitions(self) -> List[StreamSlice]:
-        if self._list_shared is not None:
-            # The first of the two readers of the list keeps its pages for the other.
-            self._list_shared.records_for(self.name)
+        listing = self.endpoint.partitions_from
+        shared = self._context.shared_pages_of(listing.path) if self.shares_list_pages else None
+        # The first of the two readers of the list keeps its pages for the other.
+        reader = ListReader(listing, self._context, shared, keeps_pages=shared is not None and shared.records_for(self.name))
         parents = list(self.parents())
-        listed = map_in_order(self._list_one, parents, workers=self._config.max_concurrency)
+        listed = map_in_order(partial(_listed_ids, reader), parents, workers=self._config.max_concurrency)
         partitions: List[StreamSlice] = []
         answered = False
-        for parent, items in zip(parents, listed):
-            if isinstance(items, PartitionSkipped):
-                if self.feature_off(items) and (items.status == 403 or not answered):
-                    self._feature_off = items
+        for parent, ids in zip(parents, listed):
+            if isinstance(ids, PartitionSkipped):
+                if self.feature_off(ids) and (ids.status == 403 or not answered):
+                    self._feature_off = ids
                     return []
                 description = ", ".join(f"{field} {value}" for field, value in parent.partition.items()) or "the account"
-                self.logger.warning(f"{self.name}: skipping {description}: {items}")
-                self._skipped.append(f"{description} ({items})")
+                self.logger.warning(f"{self.name}: skipping {description}: {ids}")
+                self._skipped.append(f"{description} ({ids})")
                 continue
             answered = True
-            # An item repeated across pages is still one partition, read once.
-            for item_id in dict.fromkeys(item["id"] for item in items):
+            for item_id in ids:
                 partitions.append(StreamSlice(partition={**parent.partition, self.listed_field: item_id}, cursor_slice={}))
         return partitions
-
-    def _list_one(self, parent: StreamSlice) -> Union[List[Item], PartitionSkipped]:
-        try:
-            return list(self._list_reader.items(parent))
-        except PartitionSkipped as refusal:
-            return refusal
 
 
 class ContractStream(ListedStream, CustomerStream):
