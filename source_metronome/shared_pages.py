@@ -4,9 +4,10 @@ Some streams are two views of the same pages: customer_costs and customer_cost_l
 GET /v1/customers/{id}/costs, invoices and invoice_line_items of GET /v1/customers/{id}/invoices.
 A stream whose partitions are the items of another's list (contract_edits, one partition per
 contract) lists them through the same pages: with `contracts` in the sync, each contracts page is
-requested once for both. The CDK reads streams one after the other. The first of them to read a partition keeps the pages
-it read in a temporary file; the second replays them instead of asking Metronome again. A file,
-not memory: a sync's pages can be larger than memory should hold, and memory stays bounded.
+requested once for both. The CDK reads streams one after the other. The first of them to read a
+partition keeps the pages it read in a temporary file; the second replays them instead of asking
+Metronome again. A file, not memory: a sync's pages can be larger than memory should hold, and
+memory stays bounded.
 """
 
 import tempfile
