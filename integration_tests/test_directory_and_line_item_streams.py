@@ -12,6 +12,7 @@ import pytest
 from integration_tests.conftest import discover_streams, requests_to
 from integration_tests.fake_metronome import (
     BILLING_STREAMS,
+    CONTRACTS_ERA_STREAMS,
     BILLABLE_METRICS,
     COST_LINE_ITEMS,
     COSTS,
@@ -63,7 +64,7 @@ class TestDiscover:
 
         streams = discover_streams(fake, {"start_date": "2024-03-10"}, tmp_path)
 
-        assert set(streams) == {USAGE, COSTS, *DIRECTORY_AND_LINE_ITEM_STREAMS, *BILLING_STREAMS, *BREAKDOWN_STREAMS}
+        assert set(streams) == {USAGE, COSTS, *DIRECTORY_AND_LINE_ITEM_STREAMS, *BILLING_STREAMS, *BREAKDOWN_STREAMS, *CONTRACTS_ERA_STREAMS}
         for name, modes, primary_key in (
             (CUSTOMERS, ["full_refresh"], [["id"]]),
             (BILLABLE_METRICS, ["full_refresh"], [["customer_id"], ["id"]]),

@@ -3,8 +3,9 @@ record shape. Adding an endpoint of a known family is one entry here and a JSON 
 
 Families (source_metronome/streams/): AccountStream (an account-wide list), CustomerStream (one
 partition per customer, with a date range when it has a cursor; without one it is a full refresh
-and reads archived customers too), UsageStream (customer × billable metric), and the streams
-emitted from the directory's lists.
+and reads archived customers too), UsageStream (customer × billable metric), ContractStream and
+RateCardStream (one partition per item of another list, declared as `partitions_from`), and the
+streams emitted from the directory's lists.
 """
 
 from dataclasses import replace
@@ -16,7 +17,8 @@ from source_metronome.directory import CUSTOMER_LISTING, CUSTOMER_METRIC_LISTING
 from source_metronome.streams.account import AccountStream, AuditLogStream
 from source_metronome.streams.endpoint import Endpoint, Windows
 from source_metronome.streams.from_directory import BillableMetricsFromDirectory, CustomersFromDirectory
-from source_metronome.streams.pagination import CURSOR_IN_BODY, NEXT_PAGE_IN_BODY
+from source_metronome.streams.listed import ContractStream, RateCardStream
+from source_metronome.streams.pagination import CURSOR_IN_BODY, NEXT_PAGE_IN_BODY, NEXT_PAGE_IN_QUERY_WITHOUT_LIMIT, UNPAGED
 from source_metronome.streams.partitioned import CustomerStream
 from source_metronome.streams.usage import UsageStream
 
@@ -42,6 +44,34 @@ INVOICE_BREAKDOWNS = Endpoint(
 )
 CONTRACTS = "contracts (contract-based billing)"
 CONTRACT_PRICING = "contract pricing (products and rate cards)"
+PLANS = "plans (plan-based billing)"
+# The endpoint's default is ENABLED only: every status is asked for, so none disappears from the table.
+ALL_ALERT_STATUSES = {"alert_statuses": ["ENABLED", "DISABLED", "ARCHIVED"]}
+
+# Declared apart: contract_edits and rate_card_rates are read once per item of these lists.
+CONTRACTS_LIST = Endpoint(
+    name="contracts",
+    path="/v2/contracts/list",
+    method="POST",
+    family=CustomerStream,
+    pagination=CURSOR_IN_BODY,
+    # Metronome's limit for contracts is 20 a page.
+    max_page_size=20,
+    body={"include_archived": True},
+    primary_key="id",
+    records=records.with_customer,
+    feature=CONTRACTS,
+    docs="https://docs.metronome.com/api-reference/contracts/list-contracts",
+)
+RATE_CARDS_LIST = Endpoint(
+    name="rate_cards",
+    path="/v1/contract-pricing/rate-cards/list",
+    method="POST",
+    family=AccountStream,
+    primary_key="id",
+    feature=CONTRACT_PRICING,
+    docs="https://docs.metronome.com/api-reference/contract-pricing/rate-cards/list-rate-cards",
+)
 
 STREAMS: Tuple[Endpoint, ...] = (
     Endpoint(
@@ -105,20 +135,7 @@ STREAMS: Tuple[Endpoint, ...] = (
         primary_key=["invoice_id", "breakdown_start_timestamp", "line_item_id"],
         records=records.breakdown_line_items,
     ),
-    Endpoint(
-        name="contracts",
-        path="/v2/contracts/list",
-        method="POST",
-        family=CustomerStream,
-        pagination=CURSOR_IN_BODY,
-        # Metronome's limit for contracts is 20 a page.
-        max_page_size=20,
-        body={"include_archived": True},
-        primary_key="id",
-        records=records.with_customer,
-        feature=CONTRACTS,
-        docs="https://docs.metronome.com/api-reference/contracts/list-contracts",
-    ),
+    CONTRACTS_LIST,
     Endpoint(
         name="balances",
         path="/v1/contracts/customerBalances/list",
@@ -153,15 +170,7 @@ STREAMS: Tuple[Endpoint, ...] = (
         feature=CONTRACT_PRICING,
         docs="https://docs.metronome.com/api-reference/contract-pricing/products/list-products",
     ),
-    Endpoint(
-        name="rate_cards",
-        path="/v1/contract-pricing/rate-cards/list",
-        method="POST",
-        family=AccountStream,
-        primary_key="id",
-        feature=CONTRACT_PRICING,
-        docs="https://docs.metronome.com/api-reference/contract-pricing/rate-cards/list-rate-cards",
-    ),
+    RATE_CARDS_LIST,
     Endpoint(
         name="credit_types",
         path="/v1/credit-types/list",
@@ -174,7 +183,7 @@ STREAMS: Tuple[Endpoint, ...] = (
         path="/v1/plans",
         family=AccountStream,
         primary_key="id",
-        feature="plans (plan-based billing)",
+        feature=PLANS,
         docs="https://docs.metronome.com/api-reference/plans/list-plans",
     ),
     Endpoint(
@@ -206,6 +215,65 @@ STREAMS: Tuple[Endpoint, ...] = (
         cursor="timestamp",
         empty_page_ends_list=True,
         docs="https://docs.metronome.com/api-reference/audit-logs/get-audit-logs",
+    ),
+    # Each contract's edits, archived contracts too (the contracts list reads them with include_archived).
+    Endpoint(
+        name="contract_edits",
+        path="/v2/contracts/getEditHistory",
+        method="POST",
+        family=ContractStream,
+        partitions_from=CONTRACTS_LIST,
+        pagination=UNPAGED,
+        primary_key="id",
+        records=records.with_contract,
+        feature=CONTRACTS,
+        docs="https://docs.metronome.com/api-reference/contracts/get-contract-edit-history",
+    ),
+    Endpoint(
+        name="rate_card_rates",
+        path="/v1/contract-pricing/rate-cards/getRateSchedule",
+        method="POST",
+        family=RateCardStream,
+        partitions_from=RATE_CARDS_LIST,
+        # Entries have no id: rate_id stands in for product, pricing group values and segment.
+        primary_key=["rate_card_id", "rate_id"],
+        records=records.rate_schedule_entry,
+        feature=CONTRACT_PRICING,
+        docs="https://docs.metronome.com/api-reference/contract-pricing/rate-cards/get-rate-schedule",
+    ),
+    Endpoint(
+        name="customer_plans",
+        path="/v1/customers/{customer_id}/plans",
+        family=CustomerStream,
+        primary_key=["customer_id", "id"],
+        records=records.with_customer,
+        feature=PLANS,
+        docs="https://docs.metronome.com/api-reference/plans/list-customer-plans",
+    ),
+    Endpoint(
+        name="customer_alerts",
+        path="/v1/customer-alerts/list",
+        method="POST",
+        family=CustomerStream,
+        pagination=NEXT_PAGE_IN_QUERY_WITHOUT_LIMIT,
+        body=ALL_ALERT_STATUSES,
+        primary_key=["customer_id", "alert_id"],
+        records=records.customer_alert,
+        feature="threshold notifications (customer alerts)",
+        docs="https://docs.metronome.com/api-reference/alerts/list-customer-alerts",
+    ),
+    Endpoint(
+        name="billing_provider_configurations",
+        path="/v1/getCustomerBillingProviderConfigurations",
+        method="POST",
+        family=CustomerStream,
+        pagination=UNPAGED,
+        # Without include_archived, configurations the customer no longer uses would leave the table.
+        body={"include_archived": True},
+        primary_key="id",
+        records=records.with_customer,
+        feature="billing provider configurations",
+        docs="https://docs.metronome.com/api-reference/customers/get-customer-billing-configurations",
     ),
     # The lists the sync reads to find its partitions, emitted as they were listed.
     replace(CUSTOMER_LISTING, family=CustomersFromDirectory),

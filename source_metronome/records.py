@@ -210,3 +210,43 @@ def breakdown_line_items(item: Item, stream_slice: StreamSlice) -> Iterable[Reco
     }
     for line_item in invoice_line_items(item, stream_slice):
         yield {**line_item, **window}
+
+
+def with_contract(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """An item read for one contract (an edit), as served, with the customer and contract it belongs to."""
+    item["customer_id"] = stream_slice["customer_id"]
+    item["contract_id"] = stream_slice["contract_id"]
+    yield item
+
+
+def customer_alert(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """A threshold notification's status for one customer, as served, with the customer and the
+    notification's id (the item nests it as `alert.id`) as its key."""
+    item["customer_id"] = stream_slice["customer_id"]
+    item["alert_id"] = item["alert"]["id"]
+    yield item
+
+
+# What tells two entries of one rate schedule apart: Metronome gives them no id. An entry is one
+# rate of one product for one set of pricing group values, one billing frequency (subscription
+# rates) and one time segment (metronome-sdk: rate_card_retrieve_rate_schedule_response.Data).
+RATE_IDENTITY = ("product_id", "pricing_group_values", "billing_frequency", "starting_at", "ending_before")
+
+
+def rate_schedule_entry(item: Item, stream_slice: StreamSlice) -> Iterable[Record]:
+    """An entry of a rate card's schedule, as served, with its rate card and its rate_id."""
+    item["rate_card_id"] = stream_slice["rate_card_id"]
+    item["rate_id"] = rate_id(item)
+    yield item
+
+
+def rate_id(entry: Mapping[str, Any]) -> str:
+    """The first 16 hex digits of SHA-256 over the entry's RATE_IDENTITY as compact JSON (sorted
+    keys; timestamps in canonical form; a missing field, or no pricing group values, as null): the
+    same while the entry is the same rate of the same segment, whatever its price becomes."""
+    identity = {field: entry.get(field) or None for field in RATE_IDENTITY}
+    for field in ("starting_at", "ending_before"):
+        if identity[field]:
+            identity[field] = canonical_timestamp(identity[field])
+    text = json.dumps([identity[field] for field in RATE_IDENTITY], separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -2,9 +2,12 @@
 
 Some streams are two views of the same pages: customer_costs and customer_cost_line_items of
 GET /v1/customers/{id}/costs, invoices and invoice_line_items of GET /v1/customers/{id}/invoices.
-The CDK reads streams one after the other. The first of them to read a partition keeps the pages
-it read in a temporary file; the second replays them instead of asking Metronome again. A file,
-not memory: a sync's pages can be larger than memory should hold, and memory stays bounded.
+A stream whose partitions are the items of another's list (contract_edits, one partition per
+contract) lists them through the same pages: with `contracts` in the sync, each contracts page is
+requested once for both. The CDK reads streams one after the other. The first of them to read a
+partition keeps the pages it read in a temporary file; the second replays them instead of asking
+Metronome again. A file, not memory: a sync's pages can be larger than memory should hold, and
+memory stays bounded.
 """
 
 import tempfile
@@ -12,6 +15,7 @@ import threading
 from typing import Any, Dict, Hashable, Iterator, List, Optional, Tuple
 
 import orjson
+from airbyte_cdk.sources.types import StreamSlice
 
 
 class SharedPages:
@@ -57,3 +61,9 @@ class SharedPages:
                 self._file.seek(offset)
                 data = self._file.read(length)
             yield orjson.loads(data)
+
+
+def request_key(stream_slice: StreamSlice) -> Hashable:
+    """What a request's pages are kept under: another view replays only the very same request, same
+    partition and same dates."""
+    return tuple(sorted(stream_slice.partition.items())) + tuple(sorted(stream_slice.cursor_slice.items()))

@@ -78,7 +78,7 @@ class SourceMetronome(AbstractSource):
         budget = self._budget = SyncBudget(settings.requests_per_second, logger)
         directory = Directory(settings, budget, logger, keep_records=bool(selected & LISTED_STREAMS))
         # Pages of an endpoint that two selected streams read are requested once (shared_pages.py).
-        readers = Counter(endpoint.path for endpoint in STREAMS if endpoint.name in selected)
+        readers = Counter(path for endpoint in STREAMS if endpoint.name in selected for path in endpoint.paths_read)
         shared_pages = {path: SharedPages() for path, count in readers.items() if count > 1}
         context = SyncContext(settings, budget, directory, shared_pages)
         return [endpoint.family(endpoint, context) for endpoint in STREAMS]

@@ -2,7 +2,8 @@
 
 See server.py (FakeMetronome, its knobs and request log), dataset.py (what the account holds),
 ground_truth.py (expected records and cursors), finance.py, catalog.py and audit.py (the
-billing endpoints, routed by endpoints.py) and ground_truth_billing.py (their expected records).
+billing endpoints, routed by endpoints.py) and ground_truth_billing.py (their expected records); contracts_era.py and ground_truth_contracts_era.py
+do the same for contract edits, rate schedules, customer plans, alerts and billing-provider links.
 """
 
 from integration_tests.fake_metronome.dataset import DEFAULT_NOW, Dataset, DatasetOptions
@@ -57,6 +58,16 @@ from integration_tests.fake_metronome.ground_truth_billing import (
     expected_rate_cards,
     invoice_line_item_ids,
 )
+from integration_tests.fake_metronome.ground_truth_contracts_era import (
+    BILLING_PROVIDER_CONFIGURATIONS,
+    CONTRACT_EDITS,
+    CONTRACTS_ERA_STREAMS,
+    CUSTOMER_ALERTS,
+    CUSTOMER_PLANS,
+    RATE_CARD_RATES,
+    expected_contracts_era_records,
+    rate_id,
+)
 from integration_tests.fake_metronome.request_log import LoggedRequest
 from integration_tests.fake_metronome.server import DEFAULT_TOKEN, FakeMetronome
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, Z_MILLIS_STYLE
@@ -66,13 +77,18 @@ __all__ = [
     "BALANCES",
     "BILLABLE_METRICS",
     "BILLABLE_METRIC_DEFINITIONS",
+    "BILLING_PROVIDER_CONFIGURATIONS",
     "BILLING_STREAMS",
     "CONTRACTS",
+    "CONTRACTS_ERA_STREAMS",
+    "CONTRACT_EDITS",
     "COSTS",
     "COST_LINE_ITEMS",
     "CREDIT_GRANTS",
     "CREDIT_TYPES",
     "CUSTOMERS",
+    "CUSTOMER_ALERTS",
+    "CUSTOMER_PLANS",
     "DEFAULT_NOW",
     "DEFAULT_TOKEN",
     "Dataset",
@@ -87,6 +103,7 @@ __all__ = [
     "PLANS",
     "PRODUCTS",
     "RATE_CARDS",
+    "RATE_CARD_RATES",
     "USAGE",
     "Z_MILLIS_STYLE",
     "audit_log_window",
@@ -98,6 +115,7 @@ __all__ = [
     "expected_billable_metrics",
     "expected_billing_records",
     "expected_contracts",
+    "expected_contracts_era_records",
     "expected_cost_line_items",
     "expected_credit_grants",
     "expected_credit_types",
@@ -115,6 +133,7 @@ __all__ = [
     "invoice_line_item_ids",
     "line_item_id",
     "primary_key",
+    "rate_id",
     "read_plan",
     "without_nulls",
 ]

@@ -2,7 +2,8 @@
 each with its family (what `FakeMetronome.disabled_endpoints` switches off) and its way of paging.
 
 Metronome pages these lists in three ways (metronome-sdk 4.12, `pagination.py` and `resources/`):
-- `next_page` and `limit` in the query, answered as `next_page` (most lists);
+- `next_page` and `limit` in the query, answered as `next_page` (most lists; customer-alerts/list
+  takes no `limit`);
 - `next_page` and `limit` in the JSON body, answered as `next_page` (customerBalances/list);
 - `cursor` and `limit` in the JSON body, answered as `cursor` (POST /v2/contracts/list).
 
@@ -10,6 +11,9 @@ A token encodes where the next page starts and a fingerprint of the request it c
 parameter and body field but the token itself), so replaying it against another query is 400, as
 for the first five. Parameters a request may not resend with a token (the audit log's window) ride
 in the token instead.
+
+Some answer every item at once, `{"data": [...]}` with no token (UNPAGED: getEditHistory,
+getCustomerBillingProviderConfigurations).
 
 The first five endpoints keep routes.py and pagination.py; they are listed here only for their
 family, so they can be switched off too.
@@ -33,16 +37,18 @@ BODY = "body"
 # (a plans account may have no contracts or contract pricing, a contracts account may
 # refuse the older Plans endpoints).
 FAMILY_GROUPS: Dict[str, Tuple[str, ...]] = {
-    "contracts_api": ("contracts", "balances", "products", "rate_cards", "packages"),
-    "plans_api": ("plans", "credit_grants", "costs"),
+    "contracts_api": ("contracts", "balances", "products", "rate_cards", "packages", "contract_edits", "rate_card_rates"),
+    "plans_api": ("plans", "credit_grants", "costs", "customer_plans"),
 }
 
 
 @dataclass(frozen=True)
 class Paging:
-    token_in: str = QUERY
+    # None: the list is answered whole, without a token.
+    token_in: Optional[str] = QUERY
     token_name: str = "next_page"
-    limit_in: str = QUERY
+    # None: the endpoint takes no `limit`; pages hold default_limit items.
+    limit_in: Optional[str] = QUERY
     default_limit: int = 100
     max_limit: int = 100
     # The name of the token in the answer, beside `data`.
@@ -56,6 +62,7 @@ class Paging:
 
 
 QUERY_PAGING = Paging()
+UNPAGED = Paging(token_in=None, limit_in=None)
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,8 @@ def serve(endpoint: Endpoint, dataset: Any, style: str, knobs: Any, method: str,
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object")
     paging = endpoint.paging
+    if paging.token_in is None:
+        return {"data": endpoint.items(dataset, style, Request(method, path, query, body, endpoint.pattern.match(path).groupdict()))}
     limit = _limit_of(paging, query, body)
     request_fingerprint = _fingerprint(paging, method, path, query, body)
     token = _token_of(paging, query, body)
@@ -193,6 +202,8 @@ def serve(endpoint: Endpoint, dataset: Any, style: str, knobs: Any, method: str,
 
 
 def _token_of(paging: Paging, query: Mapping[str, Sequence[str]], body: Mapping[str, Any]) -> Optional[str]:
+    if paging.token_in is None:
+        return None
     if paging.token_in == BODY:
         token = body.get(paging.token_name)
         if token is not None and not isinstance(token, str):
@@ -203,6 +214,8 @@ def _token_of(paging: Paging, query: Mapping[str, Sequence[str]], body: Mapping[
 
 
 def _limit_of(paging: Paging, query: Mapping[str, Sequence[str]], body: Mapping[str, Any]) -> int:
+    if paging.limit_in is None:
+        return paging.default_limit
     raw: Any = body.get("limit") if paging.limit_in == BODY else (query.get("limit") or [None])[-1]
     if raw is None:
         return paging.default_limit
@@ -263,7 +276,7 @@ def _fill_routes() -> None:
     register("billable_metric_definitions", "GET", "/v1/billable-metrics")
     register("usage", "POST", "/v1/usage/groups")
     register("costs", "GET", "/v1/customers/[^/]+/costs")
-    from integration_tests.fake_metronome import audit, breakdowns, catalog, finance
+    from integration_tests.fake_metronome import audit, breakdowns, catalog, contracts_era, finance
 
-    for module in (finance, catalog, audit, breakdowns):
+    for module in (finance, catalog, audit, breakdowns, contracts_era):
         module.register_routes(register)

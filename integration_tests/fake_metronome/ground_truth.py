@@ -33,7 +33,9 @@ The directory and line-item streams and the newer usage settings, as the connect
   without an active plan have none.
 
 The twelve finance, catalog and audit streams (invoices, contracts, audit_logs, ...) are computed in
-ground_truth_billing.py; expected_records and PRIMARY_KEYS include them.
+ground_truth_billing.py, of contract edits, rate schedules, customer plans, alerts and
+billing-provider configurations in ground_truth_contracts_era.py; expected_records and PRIMARY_KEYS
+include them.
 """
 
 import json
@@ -47,6 +49,7 @@ from integration_tests.fake_metronome.customers_read import customers_read as _k
 from integration_tests.fake_metronome.dataset import BillableMetric, Dataset
 from integration_tests.fake_metronome.ground_truth_billing import BILLING_PRIMARY_KEYS, expected_billing_records
 from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_PRIMARY_KEYS
+from integration_tests.fake_metronome.ground_truth_contracts_era import CONTRACTS_ERA_PRIMARY_KEYS, expected_contracts_era_records
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
 from integration_tests.fake_metronome.usage import Grouping, usage_windows
 
@@ -68,6 +71,7 @@ PRIMARY_KEYS = {
     BILLABLE_METRICS: ("customer_id", "id"),
     **BILLING_PRIMARY_KEYS,
     **BREAKDOWN_PRIMARY_KEYS,
+    **CONTRACTS_ERA_PRIMARY_KEYS,
 }
 DEFAULT_LOOKBACK_DAYS = 7
 
@@ -173,6 +177,7 @@ def expected_records(
     records[CUSTOMERS] = expected_customers(dataset, config)
     records[BILLABLE_METRICS] = expected_billable_metrics(dataset, config)
     records.update(expected_billing_records(dataset, config, now, state))
+    records.update(expected_contracts_era_records(dataset, config))
     return records
 
 

@@ -7,6 +7,7 @@
 - `partitioned.py`: lists read per customer (or customer × metric), partitions read ahead
   concurrently, each with its own cursor when the stream is incremental;
 - `usage.py`: usage aggregates, one partition per customer × billable metric;
+- `listed.py`: lists read once per item of another list (each contract's edits, each rate card's rates);
 - `from_directory.py`: customers and billable metrics, emitted from the lists the sync reads anyway.
 
 The declarations themselves, one per emitted stream, are in `source_metronome/endpoints.py`.

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Iterable, List, Mapping, MutableMapping, Optional, Union
+from typing import Any, Callable, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Union
 
 from airbyte_cdk.sources.types import StreamSlice
 
@@ -64,6 +64,9 @@ class Endpoint:
     # contracts or contract pricing; a contracts account may refuse the older Plans endpoints): the
     # stream is then skipped with one warning, and the sync goes on.
     feature: Optional[str] = None
+    # The list whose items are this stream's partitions (streams/listed.py): a contract's edit history
+    # is read for each contract that POST /v2/contracts/list lists.
+    partitions_from: Optional["Endpoint"] = None
     # The endpoint ends its list with an empty page that carries a token, often the one it was sent
     # (GET /v1/auditLogs: metronome-sdk's resources/v1/audit_logs.py documents "An empty data array means no new logs
     # yet; continue polling with the same next_page token"): an empty page then ends the list
@@ -71,6 +74,11 @@ class Endpoint:
     empty_page_ends_list: bool = False
     # For a dated endpoint with a window size and a longest range per request.
     windows: Optional[Windows] = None
+
+    @property
+    def paths_read(self) -> Tuple[str, ...]:
+        """Every endpoint a sync of this stream requests pages of: its own, and its partitions' list."""
+        return (self.path,) + ((self.partitions_from.path,) if self.partitions_from else ())
 
 
 class DeclaredStream:

@@ -10,7 +10,7 @@ left where it was, and the stream goes on with the others.
 
 from abc import ABC, abstractmethod
 from functools import partial
-from typing import Any, Hashable, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.types import StreamSlice
@@ -19,6 +19,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_metronome.errors import PartitionSkipped
 from source_metronome.progress import StreamProgress
 from source_metronome.read_ahead import ReadAhead
+from source_metronome.shared_pages import request_key
 from source_metronome.state import PartitionCursors
 from source_metronome.streams.base import MetronomeStream
 from source_metronome.streams.endpoint import Endpoint
@@ -157,7 +158,7 @@ class PartitionedStream(MetronomeStream, ABC):
 
     def page_read(self, items: List[MutableMapping[str, Any]], stream_slice: Mapping[str, Any]) -> None:
         if self._keeps_pages:
-            self._shared_pages.keep(_request_key(stream_slice), items)
+            self._shared_pages.keep(request_key(stream_slice), items)
 
     def _read_partition(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
         """Runs in a worker thread: every page of one partition, request range by request range."""
@@ -178,7 +179,7 @@ class PartitionedStream(MetronomeStream, ABC):
     def _read_request_range(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
         """Every page of one request range, through the CDK's HTTP client, or the pages another view
         of the endpoint kept for it."""
-        key = _request_key(stream_slice)
+        key = request_key(stream_slice)
         pages = self._shared_pages.replay(key) if self._shared_pages else None
         if pages is not None:
             for items in pages:
@@ -193,11 +194,6 @@ class PartitionedStream(MetronomeStream, ABC):
             raise
         if self._keeps_pages:
             self._shared_pages.complete(key)
-
-
-def _request_key(stream_slice: StreamSlice) -> Hashable:
-    # The other view replays only the very same request: same partition, same dates.
-    return tuple(sorted(stream_slice.partition.items())) + tuple(sorted(stream_slice.cursor_slice.items()))
 
 
 class CustomerStream(PartitionedStream):

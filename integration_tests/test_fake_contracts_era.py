@@ -1,0 +1,186 @@
+"""The fake's contract-edit, rate-schedule, customer-plan, alert and billing-provider endpoints:
+checked against metronome-sdk 4.12's pydantic models (strict), their strict parameters and
+paging, and the streams' JSON schemas."""
+
+import json
+
+import jsonschema
+import pytest
+from metronome.types.v1.customer_retrieve_billing_configurations_response import Data as BillingConfiguration
+from metronome.types.v1.contracts.rate_card_retrieve_rate_schedule_response import Data as RateScheduleEntry
+from metronome.types.v1.customers.customer_alert import CustomerAlert
+from metronome.types.v1.customers.plan_list_response import PlanListResponse
+from metronome.types.v2.contract_get_edit_history_response import Data as ContractEdit
+from pydantic import TypeAdapter
+
+from integration_tests.fake_metronome import CONTRACTS_ERA_STREAMS, DatasetOptions, expected_records, without_nulls
+from integration_tests.fake_metronome.catalog import rate_card_items
+from integration_tests.fake_metronome.contracts_era import ALERTS_PAGE
+from integration_tests.fake_metronome.finance import contracts_of
+from integration_tests.test_fake_finance_catalog import DATE_TIMES, Client, Listing, numbers, primary_key_fields, schema_of, unknown_fields
+
+OPTIONS = DatasetOptions(customers=3, metrics_per_customer=2, days_of_history=4)
+CONFIG = {"start_date": "2024-01-01T00:00:00Z"}
+EDITS = Listing("contract_edits", "POST", "/v2/contracts/getEditHistory", ContractEdit, per_customer=True, body={})
+RATES = Listing("rate_card_rates", "POST", "/v1/contract-pricing/rate-cards/getRateSchedule", RateScheduleEntry, body={})
+PLANS = Listing("customer_plans", "GET", "/v1/customers/{customer_id}/plans", PlanListResponse, per_customer=True)
+ALERTS = Listing("customer_alerts", "POST", "/v1/customer-alerts/list", CustomerAlert, per_customer=True, body={"alert_statuses": ["ENABLED", "DISABLED", "ARCHIVED"]})
+CONFIGURATIONS = Listing("billing_provider_configurations", "POST", "/v1/getCustomerBillingProviderConfigurations", BillingConfiguration, per_customer=True, body={"include_archived": True})
+
+
+@pytest.fixture
+def fake(start_fake):
+    return start_fake(OPTIONS)
+
+
+@pytest.fixture
+def client(fake) -> Client:
+    return Client(fake)
+
+
+def _served(fake, client: Client):
+    """Every item each endpoint serves for the dataset, by stream."""
+    customers = fake.dataset.customers
+    rate_body = lambda card: {"rate_card_id": card["id"], "starting_at": "2020-01-01T00:00:00Z"}  # noqa: E731
+    whole = lambda listing, customer, body=None: client.request(listing.method, listing.path, {**listing.body, "customer_id": customer.id, **(body or {})}).json()["data"]  # noqa: E731
+    return {
+        "contract_edits": [item for customer in customers for contract in contracts_of(fake.dataset, customer) for item in whole(EDITS, customer, {"contract_id": contract.id})],
+        "rate_card_rates": [item for card in rate_card_items(fake.dataset) for item in client.items(RATES, body=rate_body(card))],
+        "customer_plans": [item for customer in customers for item in client.items(PLANS, customer.id)],
+        "customer_alerts": [item for customer in customers for item in client.items(ALERTS, customer.id)],
+        "billing_provider_configurations": [item for customer in customers for item in whole(CONFIGURATIONS, customer)],
+    }
+
+
+class TestEveryServedItemFitsTheSdkAndTheSchemas:
+    MODELS = {"contract_edits": ContractEdit, "rate_card_rates": RateScheduleEntry, "customer_plans": PlanListResponse, "customer_alerts": CustomerAlert, "billing_provider_configurations": BillingConfiguration}
+
+    def test_every_item_served_parses_with_the_sdks_model_in_strict_mode_and_declares_no_unknown_field(self, fake, client):
+        for stream, items in _served(fake, client).items():
+            assert items, stream
+            adapter = TypeAdapter(self.MODELS[stream])
+            for item in items:
+                assert unknown_fields(adapter.validate_json(json.dumps(item), strict=True)) == [], stream
+
+    @pytest.mark.parametrize("stream", CONTRACTS_ERA_STREAMS)
+    def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, fake, stream):
+        validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=DATE_TIMES)
+
+        records = expected_records(fake.dataset, CONFIG)[stream]
+
+        assert records
+        for record in records:
+            assert list(validator.iter_errors(record)) == []
+            assert list(validator.iter_errors(without_nulls(record))) == []
+
+    @pytest.mark.parametrize("stream", CONTRACTS_ERA_STREAMS)
+    def test_every_schema_is_draft_07_types_its_primary_key_and_describes_its_amounts(self, stream):
+        schema = schema_of(stream)
+
+        jsonschema.Draft7Validator.check_schema(schema)
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#" and schema["additionalProperties"] is True
+        for field in primary_key_fields(stream):
+            assert field in schema["required"] and schema["properties"][field]["type"] == "string"
+        for path, node in numbers(schema):
+            if path.rsplit(".", 1)[-1] in ("amount", "price", "unit_price", "amount_remaining"):
+                assert node.get("description", "").startswith("An amount, in the credit type"), path
+
+
+class TestWhatTheDatasetHolds:
+    def test_rate_schedules_share_products_across_pricing_group_values_segments_and_billing_frequencies(self, fake, client):
+        entries = _served(fake, client)["rate_card_rates"]
+
+        by_product = {}
+        for entry in entries:
+            by_product.setdefault(entry["product_id"], []).append(entry)
+        assert any(len({json.dumps(entry.get("pricing_group_values"), sort_keys=True) for entry in group}) > 1 for group in by_product.values())
+        assert any(len({entry["starting_at"] for entry in group}) > 1 for group in by_product.values())
+        assert any(len({entry.get("billing_frequency") for entry in group}) > 1 for group in by_product.values())
+
+    def test_alerts_come_in_all_three_statuses_and_billing_configurations_include_archived_ones(self, fake, client):
+        served = _served(fake, client)
+
+        assert {item["alert"]["status"] for item in served["customer_alerts"]} == {"enabled", "disabled", "archived"}
+        assert any(item["archived_at"] for item in served["billing_provider_configurations"])
+        assert any(fake.dataset.customers[0].id == contract.customer_id and contract.archived_at for contract in contracts_of(fake.dataset, fake.dataset.customers[0]))
+
+
+class TestParametersAndPaging:
+    def test_given_no_alert_statuses_then_only_enabled_alerts_come(self, fake, client):
+        customer_id = fake.dataset.customers[1].id
+
+        items = client.items(ALERTS, customer_id, body={})
+
+        assert items and {item["alert"]["status"] for item in items} == {"enabled"}
+
+    def test_alerts_come_in_pages_of_the_fakes_size_and_refuse_a_limit(self, fake, client):
+        customer_id = fake.dataset.customers[0].id
+
+        pages = client.pages(ALERTS, customer_id)
+        with_limit = client.page(ALERTS, customer_id, limit=5)
+
+        assert len(pages) > 1 and len(pages[0]) == ALERTS_PAGE
+        assert with_limit.status_code == 400 and "limit" in with_limit.json()["message"]
+
+    def test_rate_schedules_page_with_a_small_limit_and_filter_by_the_range(self, fake, client):
+        card = rate_card_items(fake.dataset)[0]["id"]
+        body = {"rate_card_id": card, "starting_at": "2020-01-01T00:00:00Z"}
+
+        pages = client.pages(RATES, body=body, limit=3)
+        bounded = client.items(RATES, body={**body, "ending_before": "2024-02-01T00:00:00Z"})
+
+        assert len(pages) > 1 and all(len(page) == 3 for page in pages[:-1])
+        assert 0 < len(bounded) < sum(map(len, pages))
+
+    def test_unpaged_endpoints_answer_data_alone_and_refuse_page_parameters(self, fake, client):
+        customer = fake.dataset.customers[0]
+        contract = contracts_of(fake.dataset, customer)[0]
+        edits_body = {"customer_id": customer.id, "contract_id": contract.id}
+
+        answer = client.request("POST", EDITS.path, edits_body)
+        paged = client.request("POST", EDITS.path, edits_body, limit=10)
+        configurations = client.request("POST", CONFIGURATIONS.path, {"customer_id": customer.id})
+
+        assert answer.status_code == 200 and set(answer.json()) == {"data"}
+        assert paged.status_code == 400
+        assert configurations.status_code == 200 and not any(item["archived_at"] for item in configurations.json()["data"])
+
+    @pytest.mark.parametrize(
+        "method, path, body",
+        [
+            ("POST", "/v2/contracts/getEditHistory", {"contract_id": "x"}),
+            ("POST", "/v1/contract-pricing/rate-cards/getRateSchedule", {"starting_at": "2024-01-01T00:00:00Z"}),
+            ("POST", "/v1/contract-pricing/rate-cards/getRateSchedule", {"rate_card_id": "{card}", "starting_at": "yesterday"}),
+            ("POST", "/v1/contract-pricing/rate-cards/getRateSchedule", {"rate_card_id": "{card}", "starting_at": "2024-01-01T00:00:00Z", "sort": "asc"}),
+            ("POST", "/v1/customer-alerts/list", {"customer_id": "{customer}", "alert_statuses": ["ON"]}),
+            ("POST", "/v1/customer-alerts/list", {"customer_id": "{customer}", "include_archived": True}),
+            ("POST", "/v1/getCustomerBillingProviderConfigurations", {"customer_id": "{customer}", "include_archived": "yes"}),
+            ("POST", "/v1/getCustomerBillingProviderConfigurations", {}),
+        ],
+    )
+    def test_given_a_missing_malformed_or_unknown_parameter_then_400_with_a_message(self, fake, client, method, path, body):
+        names = {"{card}": rate_card_items(fake.dataset)[0]["id"], "{customer}": fake.dataset.customers[0].id}
+        body = {name: names.get(value, value) if isinstance(value, str) else value for name, value in body.items()}
+
+        response = client.request(method, path, body)
+
+        assert response.status_code == 400 and response.json()["message"]
+
+    def test_given_an_unknown_query_parameter_on_customer_plans_then_400(self, fake, client):
+        assert client.request("GET", f"/v1/customers/{fake.dataset.customers[0].id}/plans", sort="asc").status_code == 400
+
+    def test_given_another_customers_contract_then_404(self, fake, client):
+        other = contracts_of(fake.dataset, fake.dataset.customers[1])[0]
+
+        response = client.request("POST", EDITS.path, {"customer_id": fake.dataset.customers[0].id, "contract_id": other.id})
+
+        assert response.status_code == 404
+
+    @pytest.mark.parametrize("family", CONTRACTS_ERA_STREAMS)
+    def test_given_a_disabled_family_then_its_endpoint_answers_403(self, start_fake, family):
+        fake = start_fake(OPTIONS, disabled_endpoints={family: 403})
+        listing = {"contract_edits": EDITS, "rate_card_rates": RATES, "customer_plans": PLANS, "customer_alerts": ALERTS, "billing_provider_configurations": CONFIGURATIONS}[family]
+
+        response = Client(fake).page(listing, fake.dataset.customers[0].id)
+
+        assert response.status_code == 403
