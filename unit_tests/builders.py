@@ -3,7 +3,7 @@ and pick its output apart, so each test states only what it is about."""
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from airbyte_cdk.models import AirbyteStream, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -54,6 +54,13 @@ def customers_request(limit: int = 100, next_page: Optional[str] = None, only_ar
     if next_page:
         params["next_page"] = next_page
     return HttpRequest(f"{BASE}/customers", query_params=params, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def mock_every_customer(http_mocker: Any, active: List[Mapping[str, Any]], archived: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Both of Metronome's customer lists, as a full refresh of a per-customer stream reads them:
+    the active customers, and the archived ones (only_archived=true)."""
+    http_mocker.get(customers_request(), page(active))
+    http_mocker.get(customers_request(only_archived=True), page(list(archived)))
 
 
 def list_request(path: str, body: Optional[Mapping[str, Any]] = None, limit: int = 100, next_page: Optional[str] = None, **params: str) -> HttpRequest:

@@ -8,7 +8,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, error, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, error, mock_every_customer, page
 
 CONFIGURATIONS_URL = f"{BASE}/getCustomerBillingProviderConfigurations"
 
@@ -30,7 +30,7 @@ def _read(**overrides):
 class TestBillingProviderConfigurations:
     @HttpMocker()
     def test_given_two_customers_when_read_then_one_request_each_without_page_parameters(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
+        mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
         first, second = _configurations_request(CUSTOMER), _configurations_request(OTHER_CUSTOMER)
         http_mocker.post(first, _configurations(CUSTOMER, "bc1", "bc2-archived"))
         http_mocker.post(second, _configurations(OTHER_CUSTOMER, "bc3"))
@@ -44,7 +44,7 @@ class TestBillingProviderConfigurations:
 
     @HttpMocker()
     def test_given_the_endpoint_refused_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer()]))
+        mock_every_customer(http_mocker, [customer()])
         http_mocker.post(_configurations_request(CUSTOMER), error(404, "Not found"))
 
         output = _read()

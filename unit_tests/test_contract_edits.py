@@ -8,7 +8,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, catalog_of, config, customer, customers_request, error, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, catalog_of, config, customer, error, mock_every_customer, page
 
 ROOT = BASE.removesuffix("/v1")
 CONTRACTS_URL = f"{ROOT}/v2/contracts/list"
@@ -40,7 +40,7 @@ def _read(*streams: str, **overrides):
 class TestRequestsAndKeys:
     @HttpMocker()
     def test_given_contracts_on_two_pages_when_read_then_each_contracts_edits_are_asked_once_with_customer_and_contract(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
+        mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
         http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1"], cursor="more"))
         http_mocker.post(_contracts_request(CUSTOMER, cursor="more"), _contracts_page(CUSTOMER, ["c2-archived"]))
         http_mocker.post(_contracts_request(OTHER_CUSTOMER), _contracts_page(OTHER_CUSTOMER, ["c3"]))
@@ -58,7 +58,7 @@ class TestRequestsAndKeys:
 
     @HttpMocker()
     def test_given_a_contract_repeated_across_pages_when_read_then_its_edits_are_asked_once(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer()]))
+        mock_every_customer(http_mocker, [customer()])
         http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1"], cursor="more"))
         http_mocker.post(_contracts_request(CUSTOMER, cursor="more"), _contracts_page(CUSTOMER, ["c1"]))
         edits = _edits_request(CUSTOMER, "c1")
@@ -73,7 +73,7 @@ class TestRequestsAndKeys:
 class TestSharedContractsPages:
     @HttpMocker()
     def test_given_contracts_and_contract_edits_in_one_sync_when_read_in_either_order_then_each_contracts_page_is_requested_once(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer()]))
+        mock_every_customer(http_mocker, [customer()])
         first, second = _contracts_request(CUSTOMER), _contracts_request(CUSTOMER, cursor="more")
         http_mocker.post(first, _contracts_page(CUSTOMER, ["c1"], cursor="more"))
         http_mocker.post(second, _contracts_page(CUSTOMER, ["c2"]))
@@ -93,7 +93,7 @@ class TestSharedContractsPages:
 class TestRefusals:
     @HttpMocker()
     def test_given_an_account_without_contracts_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
+        mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
         http_mocker.post(_contracts_request(CUSTOMER), error(403, "Contracts are not enabled for this account"))
         http_mocker.post(_contracts_request(OTHER_CUSTOMER), error(403, "Contracts are not enabled for this account"))
 
@@ -105,7 +105,7 @@ class TestRefusals:
 
     @HttpMocker()
     def test_given_one_contract_refused_after_another_was_read_then_only_that_contract_is_skipped(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer()]))
+        mock_every_customer(http_mocker, [customer()])
         http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1", "c2"]))
         http_mocker.post(_edits_request(CUSTOMER, "c1"), _edits("e1"))
         http_mocker.post(_edits_request(CUSTOMER, "c2"), error(404, "Contract not found"))
@@ -119,7 +119,7 @@ class TestRefusals:
 
     @HttpMocker()
     def test_given_a_customer_gone_after_another_was_listed_then_only_that_customers_contracts_are_skipped(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Gone")]))
+        mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Gone")])
         http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1"]))
         http_mocker.post(_contracts_request(OTHER_CUSTOMER), error(404, "Customer not found"))
         http_mocker.post(_edits_request(CUSTOMER, "c1"), _edits("e1"))

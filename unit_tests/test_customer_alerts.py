@@ -6,7 +6,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, error, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, error, mock_every_customer, page
 
 ALERTS_URL = f"{BASE}/customer-alerts/list"
 EVERY_STATUS = ["ENABLED", "DISABLED", "ARCHIVED"]
@@ -28,7 +28,7 @@ def _read(**overrides):
 class TestCustomerAlerts:
     @HttpMocker()
     def test_given_every_status_on_two_pages_when_read_then_each_alert_is_keyed_by_customer_and_alert_id(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
+        mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
         http_mocker.post(_alerts_request(CUSTOMER), page([_alert("a1", "enabled"), _alert("a2", "disabled")], next_page="more"))
         http_mocker.post(_alerts_request(CUSTOMER, next_page="more"), page([_alert("a3", "archived")]))
         # The same notification on two customers: two records, one per customer.
@@ -41,7 +41,7 @@ class TestCustomerAlerts:
 
     @HttpMocker()
     def test_given_alerts_refused_for_the_account_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer()]))
+        mock_every_customer(http_mocker, [customer()])
         http_mocker.post(_alerts_request(CUSTOMER), error(403, "Forbidden"))
 
         output = _read()

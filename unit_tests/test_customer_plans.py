@@ -6,7 +6,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, error, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, error, mock_every_customer, page
 
 
 def _plans_request(customer_id: str, next_page=None) -> HttpRequest:
@@ -24,7 +24,7 @@ def _read(**overrides):
 class TestCustomerPlans:
     @HttpMocker()
     def test_given_two_customers_and_two_pages_when_read_then_every_plan_comes_with_its_customer(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
+        mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
         http_mocker.get(_plans_request(CUSTOMER), page([_plan("cp1")], next_page="more"))
         http_mocker.get(_plans_request(CUSTOMER, next_page="more"), page([_plan("cp2")]))
         http_mocker.get(_plans_request(OTHER_CUSTOMER), page([_plan("cp3")]))
@@ -36,7 +36,7 @@ class TestCustomerPlans:
 
     @HttpMocker()
     def test_given_a_contracts_account_refusing_plans_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
+        mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
         http_mocker.get(_plans_request(CUSTOMER), error(404, "Not found"))
         http_mocker.get(_plans_request(OTHER_CUSTOMER), error(404, "Not found"))
 
