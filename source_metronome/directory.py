@@ -3,6 +3,7 @@ shared by every stream, unless the user named them in the config."""
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import SyncMode
@@ -13,6 +14,7 @@ from source_metronome.pacing import SyncBudget
 from source_metronome.read_ahead import map_in_order
 from source_metronome.streams.base import MetronomeStream
 from source_metronome.streams.endpoint import Endpoint
+from source_metronome.windows import parse_moment
 
 # The directory's own listings, read by the sync to find its partitions (the customers and
 # billable_metrics streams emit what they list).
@@ -29,6 +31,8 @@ CUSTOMER_METRIC_LISTING = Endpoint(
     primary_key=["customer_id", "id"],
     docs="https://docs.metronome.com/api-reference/billable-metrics/list-billable-metrics",
 )
+# Where a customer without a readable created_at sorts.
+UNKNOWN_CREATION = datetime.min.replace(tzinfo=timezone.utc)
 # GET /v1/customers takes at most 100 customer_ids (its `customer_ids` parameter's maxItems).
 MAX_CUSTOMER_IDS_PER_REQUEST = 100
 
@@ -61,6 +65,17 @@ class BillableMetric:
         return cls(id=item["id"], name=item.get("name"), key_sets=frozenset(key_sets))
 
 
+def _creation_order(customer: Mapping[str, Any]) -> Tuple[datetime, str]:
+    """Metronome documents no order for GET /v1/customers. Creation order (then id) is the same in
+    every attempt of a sync, and puts a customer created since at the end: a resumed full refresh
+    relies on both (refresh_progress.py). `created_at` is required on the SDK's CustomerDetail."""
+    try:
+        return parse_moment(customer["created_at"]), customer["id"]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # First, in the order listed (the sort is stable).
+        return UNKNOWN_CREATION, ""
+
+
 class Directory:
     """`keep_records`: the sync also emits the customers and billable_metrics streams, so the listed
     items are kept for them rather than only the ids and keys the partitions need."""
@@ -86,7 +101,7 @@ class Directory:
             if self._config.customer_ids:
                 self._customer_ids = list(self._config.customer_ids)
             else:
-                self._customer_ids = [customer["id"] for customer in self.customers()]
+                self._customer_ids = [customer["id"] for customer in sorted(self.customers(), key=_creation_order)]
         return self._customer_ids
 
     def customers(self) -> List[Mapping[str, Any]]:

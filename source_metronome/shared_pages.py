@@ -9,9 +9,10 @@ not memory: a sync's pages can be larger than memory should hold, and memory sta
 
 import tempfile
 import threading
-from typing import Any, Dict, Hashable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import orjson
+from airbyte_cdk.sources.types import StreamSlice
 
 
 class SharedPages:
@@ -57,3 +58,46 @@ class SharedPages:
                 self._file.seek(offset)
                 data = self._file.read(length)
             yield orjson.loads(data)
+
+
+class PageSharing:
+    """One stream's side of an endpoint's shared pages (none when the sync selects only one view):
+    the first view to read keeps its pages, the other replays them."""
+
+    def __init__(self, pages: Optional[SharedPages], stream: str):
+        self._pages = pages
+        self._stream = stream
+        self._keeps = False
+
+    def start(self) -> None:
+        """Called as the stream starts reading: decides whether it is the view that keeps pages."""
+        self._keeps = self._pages is not None and self._pages.records_for(self._stream)
+
+    def page_read(self, stream_slice: StreamSlice, items: List[Any]) -> None:
+        if self._keeps:
+            self._pages.keep(request_key(stream_slice), items)
+
+    def read(self, stream_slice: StreamSlice, request: Callable[[], Iterable[Any]], to_records: Callable[[Any], Iterable[Any]]) -> Iterator[Any]:
+        """The partition's records: replayed from the pages the other view kept for it, else
+        `request`ed (which calls `page_read` with each page)."""
+        key = request_key(stream_slice)
+        pages = self._pages.replay(key) if self._pages else None
+        if pages is not None:
+            for items in pages:
+                for item in items:
+                    yield from to_records(item)
+            return
+        try:
+            yield from request()
+        except BaseException:
+            if self._keeps:
+                self._pages.abandon(key)
+            raise
+        if self._keeps:
+            self._pages.complete(key)
+
+
+def request_key(stream_slice: StreamSlice) -> Hashable:
+    # The other view replays only the very same request: same partition, same dates.
+    partition: Mapping[str, Any] = stream_slice.partition
+    return tuple(sorted(partition.items())) + tuple(sorted(stream_slice.cursor_slice.items()))
