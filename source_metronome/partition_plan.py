@@ -1,12 +1,13 @@
 """Which partitions a partitioned stream reads this sync, and in what order.
 
 Each partition comes with the dates it reads; partitions with nothing left to read are left out,
-and so are the customers an earlier attempt of the same full refresh finished (refresh_progress.py).
+and so are the customers an earlier attempt of the same full refresh finished (refresh_progress.py)
+for every view that reads them (a stream, and the one it leads in step: shared_pages.py).
 The partitions are counted first, then made again one at a time as the read-ahead gets to them: a
 list of every partition's slice would grow memory with the account.
 """
 
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Sequence
 
 from airbyte_cdk.sources.types import StreamSlice
 
@@ -14,16 +15,16 @@ from source_metronome.refresh_progress import RefreshProgress
 
 
 class PartitionPlan:
-    def __init__(self, make_slices: Callable[[], Iterator[StreamSlice]], customer_field: str, refresh: Optional[RefreshProgress] = None):
+    def __init__(self, make_slices: Callable[[], Iterator[StreamSlice]], customer_field: str, refreshes: Sequence[RefreshProgress] = ()):
         self._make_slices = make_slices
-        self._refresh = refresh
-        if refresh is None:
-            self.count = sum(1 for _ in make_slices())
-        else:
-            refresh.plan(stream_slice.partition[customer_field] for stream_slice in make_slices())
-            self.count = sum(1 for _ in self)
+        self._refreshes = refreshes
+        if refreshes:
+            customers = [stream_slice.partition[customer_field] for stream_slice in make_slices()]
+            for refresh in refreshes:
+                refresh.plan(customers)
+        self.count = sum(1 for _ in self)
 
     def __iter__(self) -> Iterator[StreamSlice]:
         for stream_slice in self._make_slices():
-            if self._refresh is None or not self._refresh.is_finished(stream_slice.partition):
+            if not self._refreshes or not all(refresh.is_finished(stream_slice.partition) for refresh in self._refreshes):
                 yield stream_slice

@@ -40,6 +40,7 @@ class RefreshProgress(Cursor):
         self._sync_id = sync_id
         self._logger = logger
         self._saved: MutableMapping[str, Any] = {}
+        self._given: Optional[Mapping[str, Any]] = None
         self._planned = False
         self._reset()
 
@@ -58,11 +59,12 @@ class RefreshProgress(Cursor):
         self._complete = False
 
     def set_initial_state(self, stream_state: Optional[Mapping[str, Any]]) -> None:
-        if self._planned:
-            # The CDK sets the state a second time after starting the slices (to see their form),
-            # once the plan has taken the first.
+        if self._planned or (self._given is not None and dict(stream_state or {}) == self._given):
+            # Set when the stream is made, and again by the CDK, once before and once after the
+            # slices start (to see their form): the first one counts, once planned.
             return
         self._reset()
+        self._given = dict(stream_state or {})
         self._saved = dict(stream_state or {})
         if not stream_state:
             return
@@ -93,6 +95,8 @@ class RefreshProgress(Cursor):
     def plan(self, customers: Iterable[str]) -> None:
         """The customer of each partition this sync reads, in order (a customer's partitions one
         after the other): which of them a resumed attempt has finished already."""
+        if self._planned:
+            return
         per_customer = Counter(customers)
         self._order = list(per_customer)
         self._position = {customer: index for index, customer in enumerate(self._order)}

@@ -6,6 +6,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, SyncMode, TraceType, Type
 from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -32,6 +33,7 @@ class SourceMetronome(AbstractSource):
         # The configured streams' sync_id: the CDK hands it to no stream, and a full refresh needs it
         # to tell a retried attempt from a new sync (refresh_progress.py).
         self._sync_ids: Dict[str, Optional[int]] = {}
+        self._saved_states: Dict[str, Mapping[str, Any]] = {}
         # The running sync's budget, which knows whether Metronome rejected the token.
         self._budget: Optional[SyncBudget] = None
 
@@ -53,6 +55,9 @@ class SourceMetronome(AbstractSource):
         # What the sync reads decides what its lists keep and which pages are shared.
         self._selected = {configured.stream.name for configured in catalog.streams}
         self._sync_ids = {configured.stream.name: configured.sync_id for configured in catalog.streams}
+        # The CDK hands a stream its state at its turn; a stream another leads in step needs it before.
+        saved = ConnectorStateManager(state=state)
+        self._saved_states = {name: dict(saved.get_stream_state(name, None)) for name in self._selected}
         try:
             for message in super().read(logger, config, catalog, state):
                 if self._token_rejected() and message.type == Type.TRACE and message.trace.type == TraceType.ERROR:
@@ -84,7 +89,7 @@ class SourceMetronome(AbstractSource):
         # Pages of an endpoint that two selected streams read are requested once (shared_pages.py).
         readers = Counter(endpoint.path for endpoint in STREAMS if endpoint.name in selected)
         shared_pages = {path: SharedPages() for path, count in readers.items() if count > 1}
-        context = SyncContext(settings, budget, directory, shared_pages, self._sync_ids)
+        context = SyncContext(settings, budget, directory, shared_pages, self._sync_ids, self._saved_states)
         return [endpoint.family(endpoint, context) for endpoint in STREAMS]
 
 

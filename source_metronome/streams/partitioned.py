@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from functools import partial
 from typing import Any, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Union
 
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import AirbyteMessage, SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -46,12 +46,14 @@ class PartitionedStream(MetronomeStream, ABC):
         self._now = utc_now()
         self._cursors = PartitionCursors(endpoint.cursor or "", self.partition_fields, self._now, self.logger)
         self._refresh = RefreshProgress(self.partition_fields[0], self._cursors.key, context.sync_id_of(endpoint.name), self.logger)
+        # Known before the CDK hands it over at this stream's turn: another view may lead it in step (shared_pages.py).
+        self._refresh.set_initial_state(context.saved_state_of(endpoint.name))
         # Set before the CDK's HttpStream starts, which would otherwise give the stream a cursor of its own.
         self.cursor: Union[PartitionCursors, RefreshProgress] = self._cursors if self.supports_incremental else self._refresh
         super().__init__(endpoint, context.config, budget=context.budget)
         self._directory = context.directory
         self._budget = context.budget
-        self._pages = PageSharing(context.shared_pages_of(endpoint.path), endpoint.name)
+        self._pages = PageSharing(context.shared_pages_of(endpoint.path), self)
         self._read_ahead: Optional[ReadAhead] = None
         self._progress: Optional[StreamProgress] = None
         self._incremental = False
@@ -79,6 +81,14 @@ class PartitionedStream(MetronomeStream, ABC):
         raise PartitionSkipped(f"{problem}; pagination ended there")
 
     @property
+    def refresh_progress(self) -> Optional[RefreshProgress]:
+        """This stream's full-refresh progress when it resumes by customer (a cursor-less stream)."""
+        return self._refresh if self.cursor is self._refresh else None
+
+    def to_records(self, item: MutableMapping[str, Any], stream_slice: StreamSlice) -> Iterable[Mapping[str, Any]]:
+        return self.endpoint.records(item, stream_slice)
+
+    @property
     def is_resumable(self) -> bool:
         # Incremental streams resume from their cursors, full refreshes from their finished customers.
         return True
@@ -97,7 +107,8 @@ class PartitionedStream(MetronomeStream, ABC):
         self._progress = StreamProgress(self.name, self._budget, self.logger)
         self._incremental = sync_mode == SyncMode.incremental and self.supports_incremental
         self._pages.start()
-        plan = PartitionPlan(self._slices, self.partition_fields[0], refresh=self._refresh if self.cursor is self._refresh else None)
+        refreshes = [progress for progress in (self.refresh_progress, self._pages.led_progress) if progress is not None]
+        plan = PartitionPlan(self._slices, self.partition_fields[0], refreshes)
         self._progress.planned(plan.count, self.partition_description)
         self._cursors.plan(plan.count)
         self._read_ahead = ReadAhead(
@@ -133,13 +144,16 @@ class PartitionedStream(MetronomeStream, ABC):
         cursor_field: Optional[List[str]] = None,
         stream_slice: Optional[Mapping[str, Any]] = None,
         stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
+    ) -> Iterable[Union[Mapping[str, Any], AirbyteMessage]]:
         partition = ", ".join(f"{field} {stream_slice[field]}" for field in self.partition_fields)
+        # Read again only for the view this one leads, when an earlier attempt emitted this one's records.
+        emits_own = self.refresh_progress is None or not self._refresh.is_finished(stream_slice.partition)
         records = 0
         try:
             for record in self._read_ahead.records(stream_slice):
-                records += 1
-                yield record
+                if emits_own:
+                    records += 1
+                    yield record
         except PartitionSkipped as refusal:
             # A full refresh does not come back to a skipped partition: the sync's log names it.
             self._finished(stream_slice)
@@ -149,6 +163,7 @@ class PartitionedStream(MetronomeStream, ABC):
                 self._feature_off = refusal
                 return
             self._progress.partition_skipped(partition, refusal, records)
+            yield from self._pages.emit_led_view(stream_slice)
             return
         except AirbyteTracedException as error:
             wrapped = stopped_at(self.name, partition, error)
@@ -161,9 +176,10 @@ class PartitionedStream(MetronomeStream, ABC):
             self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
         self._finished(stream_slice)
         self._progress.partition_read(records)
+        yield from self._pages.emit_led_view(stream_slice)
 
     def _finished(self, stream_slice: StreamSlice) -> None:
-        if self.cursor is self._refresh:
+        if self.refresh_progress is not None:
             self._refresh.partition_read(stream_slice.partition)
 
     def page_read(self, items: List[MutableMapping[str, Any]], stream_slice: Mapping[str, Any]) -> None:
@@ -172,11 +188,7 @@ class PartitionedStream(MetronomeStream, ABC):
     def _read_partition(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
         """Runs in a worker thread: every page of one partition, through the CDK's HTTP client, or
         the pages another view of the endpoint kept for it."""
-        return self._pages.read(
-            stream_slice,
-            request=partial(super().read_records, stream_slice=stream_slice, **read_arguments),
-            to_records=lambda item: self.endpoint.records(item, stream_slice),
-        )
+        return self._pages.read(stream_slice, request=partial(super().read_records, stream_slice=stream_slice, **read_arguments))
 
 
 class CustomerStream(PartitionedStream):
