@@ -223,3 +223,14 @@ class TestResumableInvoices:
 
         assert sorted(message.record.data["id"] for message in output.records) == ["inv-0", "inv-1", "inv-2"]
         assert _stream_states(output)[-1] == {"sync_id": SYNC, "complete": True}
+
+    @HttpMocker()
+    def test_given_customers_listed_out_of_creation_order_when_read_then_they_are_read_oldest_first(self, http_mocker: HttpMocker = None):
+        created = {CUSTOMER: "2024-01-03T00:00:00Z", OTHER_CUSTOMER: "2024-01-01T00:00:00Z", THIRD_CUSTOMER: "2024-01-02T00:00:00Z"}
+        http_mocker.get(customers_request(), page([{**customer(customer_id), "created_at": at} for customer_id, at in created.items()]))
+        for number, customer_id in enumerate(created):
+            http_mocker.get(_invoices_request(customer_id), page([_invoice(f"inv-{number}")]))
+
+        output = read_catalog(_catalog_of_sync(SYNC), config(max_concurrency=1))
+
+        assert [state.get("done_through") for state in _stream_states(output)[:3]] == [OTHER_CUSTOMER, THIRD_CUSTOMER, CUSTOMER]

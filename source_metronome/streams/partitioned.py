@@ -46,10 +46,11 @@ class PartitionedStream(MetronomeStream, ABC):
         self._now = utc_now()
         self._cursors = PartitionCursors(endpoint.cursor or "", self.partition_fields, self._now, self.logger)
         self._refresh = RefreshProgress(self.partition_fields[0], self._cursors.key, context.sync_id_of(endpoint.name), self.logger)
-        # Known before the CDK hands it over at this stream's turn: another view may lead it in step (shared_pages.py).
-        self._refresh.set_initial_state(context.saved_state_of(endpoint.name))
         # Set before the CDK's HttpStream starts, which would otherwise give the stream a cursor of its own.
         self.cursor: Union[PartitionCursors, RefreshProgress] = self._cursors if self.supports_incremental else self._refresh
+        if self.cursor is self._refresh:
+            # Known before the CDK hands it over at this stream's turn: another view may lead it in step (shared_pages.py).
+            self._refresh.set_initial_state(context.saved_state_of(endpoint.name))
         super().__init__(endpoint, context.config, budget=context.budget)
         self._directory = context.directory
         self._budget = context.budget
