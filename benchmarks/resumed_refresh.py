@@ -15,7 +15,7 @@ import json
 import statistics
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 from benchmarks.speed import print_table
 from integration_tests.connector_cli import ConnectorRun, configured_catalog, run_connector, run_connector_killed_after, write_json
@@ -25,6 +25,7 @@ STREAMS = (INVOICES, INVOICE_LINE_ITEMS, CONTRACTS, BALANCES)
 # The connector's default pace (spec.yaml): Metronome allows about 8 requests a second per account.
 DEFAULT_PACE = 6.0
 KILL_AT_SHARE = 0.5
+CHECK_EVERY_LINES = 50
 SYNC_ID = 1
 
 
@@ -42,12 +43,24 @@ def read(fake: FakeMetronome, folder: Path, name: str, streams: Any, state: Any 
         arguments += ["--state", str(write_json(folder / f"{name}-state.json", state))]
     before = len(fake.requests)
     if kill_after_requests:
-        run = run_connector_killed_after(arguments, fake.now, lines=1, stderr_path=folder / f"{name}-stderr.txt", at=lambda _: len(fake.requests) - before >= kill_after_requests)
+        run = run_connector_killed_after(arguments, fake.now, lines=1, stderr_path=folder / f"{name}-stderr.txt", at=requests_made(fake, before + kill_after_requests))
     else:
         run = run_connector(arguments, fake.now)
         if run.returncode != 0:
             raise SystemExit(run.describe())
     return {"run": run, "requests": len(fake.requests) - before}
+
+
+def requests_made(fake: FakeMetronome, count: int) -> Callable[[Dict[str, Any]], bool]:
+    """Whether the fake has answered `count` requests, looked at every few lines: the fake's log is
+    copied at each look, and looking at every line would slow the sync it measures."""
+    lines = [0]
+
+    def made(_: Dict[str, Any]) -> bool:
+        lines[0] += 1
+        return lines[0] % CHECK_EVERY_LINES == 0 and len(fake.requests) >= count
+
+    return made
 
 
 def state_sizes(run: ConnectorRun) -> List[int]:
