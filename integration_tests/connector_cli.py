@@ -103,13 +103,16 @@ def run_connector_killed_after(
             env={**os.environ, NOW_ENV: now.isoformat()},
         )
         run = ConnectorRun(0, "", "", command=arguments[0])
+        # Joined once at the end: adding each line to a string copies it whole, line after line.
+        printed: List[str] = []
         for count, line in enumerate(process.stdout, start=1):
-            run.stdout += line
+            printed.append(line)
             _add_message(run, line)
             if count >= lines and (at is None or at(run.raw_messages[-1])):
                 process.kill()
                 break
         process.stdout.close()
+        run.stdout = "".join(printed)
         run.returncode = process.wait(timeout=TIMEOUT_SECONDS)
     run.stderr = stderr_path.read_text()
     return run
