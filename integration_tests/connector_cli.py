@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import orjson
 from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
@@ -88,10 +88,13 @@ def run_connector(arguments: Sequence[str], now: datetime, env: Optional[Mapping
     return run
 
 
-def run_connector_killed_after(arguments: Sequence[str], now: datetime, lines: int, stderr_path: Path) -> ConnectorRun:
-    """Runs the connector and SIGKILLs it once it has printed `lines` lines, as a crashed worker or
-    an evicted pod would stop it; the run holds what was printed before the kill (a destination
-    would have received exactly that). A run that ends first is returned whole."""
+def run_connector_killed_after(
+    arguments: Sequence[str], now: datetime, lines: int, stderr_path: Path, at: Optional[Callable[[Dict[str, Any]], bool]] = None
+) -> ConnectorRun:
+    """Runs the connector and SIGKILLs it once it has printed `lines` lines (and, with `at`, at the
+    first message from there on that `at` accepts), as a crashed worker or an evicted pod would stop
+    it; the run holds what was printed before the kill (a destination would have received exactly
+    that). A run that ends first is returned whole."""
     with stderr_path.open("w") as stderr:
         process = subprocess.Popen(
             [str(connector_command()), *arguments],
@@ -101,13 +104,16 @@ def run_connector_killed_after(arguments: Sequence[str], now: datetime, lines: i
             env={**os.environ, NOW_OVERRIDE_ENV: now.isoformat()},
         )
         run = ConnectorRun(0, "", "", command=arguments[0])
+        # Joined once at the end: adding each line to a string copies it whole, line after line.
+        printed: List[str] = []
         for count, line in enumerate(process.stdout, start=1):
-            run.stdout += line
+            printed.append(line)
             _add_message(run, line)
-            if count >= lines:
+            if count >= lines and (at is None or at(run.raw_messages[-1])):
                 process.kill()
                 break
         process.stdout.close()
+        run.stdout = "".join(printed)
         run.returncode = process.wait(timeout=TIMEOUT_SECONDS)
     run.stderr = stderr_path.read_text()
     return run

@@ -7,6 +7,7 @@ archived list only with include_archived_customers (their history stays in the d
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import SyncMode
@@ -17,6 +18,7 @@ from source_metronome.pacing import SyncBudget
 from source_metronome.read_ahead import map_in_order
 from source_metronome.streams.base import MetronomeStream
 from source_metronome.streams.endpoint import Endpoint
+from source_metronome.windows import parse_moment
 
 # The directory's own listings, read by the sync to find its partitions (the customers and
 # billable_metrics streams emit what they list).
@@ -36,6 +38,8 @@ CUSTOMER_METRIC_LISTING = Endpoint(
     params={"include_archived": "true"},
     docs="https://docs.metronome.com/api-reference/billable-metrics/list-billable-metrics",
 )
+# Where a customer without a readable created_at sorts.
+UNKNOWN_CREATION = datetime.min.replace(tzinfo=timezone.utc)
 # GET /v1/customers takes at most 100 customer_ids (its `customer_ids` parameter's maxItems).
 MAX_CUSTOMER_IDS_PER_REQUEST = 100
 
@@ -68,6 +72,17 @@ class BillableMetric:
         return cls(id=item["id"], name=item.get("name"), key_sets=frozenset(key_sets))
 
 
+def _creation_order(customer: Mapping[str, Any]) -> Tuple[datetime, str]:
+    """Metronome documents no order for GET /v1/customers. Creation order (then id) is the same in
+    every attempt of a sync, and puts a customer created since at the end: a resumed full refresh
+    relies on both (refresh_progress.py). `created_at` is required on the SDK's CustomerDetail."""
+    try:
+        return parse_moment(customer["created_at"]), customer["id"]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # First, in the order listed (the sort is stable).
+        return UNKNOWN_CREATION, ""
+
+
 class Directory:
     """`keep_records`: the sync also emits the customers and billable_metrics streams, so the listed
     items are kept for them rather than only the ids and keys the partitions need."""
@@ -80,6 +95,8 @@ class Directory:
         # Metronome's two customer lists, by only_archived: ids always, the items only for the customers stream.
         self._listed_ids: Dict[bool, List[str]] = {}
         self._listed_items: Dict[bool, List[Mapping[str, Any]]] = {}
+        # Each listed customer's place in creation order (customer_ids' order).
+        self._creation: Dict[str, Tuple[datetime, str]] = {}
         self._metric_items: Dict[str, List[Mapping[str, Any]]] = {}
         self._metrics: Dict[str, List[BillableMetric]] = {}
         # Asked for twice per usage stream: once to count its partitions, once to read them.
@@ -90,13 +107,14 @@ class Directory:
         self._metric_lister = MetronomeStream(CUSTOMER_METRIC_LISTING, config, budget=budget)
 
     def customer_ids(self, *, archived_too: bool) -> List[str]:
-        """The customers a stream reads: the configured ones, else the active customers as listed,
-        then (archived_too) the archived ones as listed, each once. The order is the same in every
-        sync whose lists are the same."""
+        """The customers a stream reads: the configured ones in the configured order, else the
+        active customers and (archived_too) the archived ones, each once, in creation order. The
+        order is the same in every attempt of a sync, whether a customer was archived in between or
+        not, and a customer created since comes last (a resumed full refresh relies on both)."""
         if self._config.customer_ids:
             return list(self._config.customer_ids)
         ids = self._listed(archived=False) + (self._listed(archived=True) if archived_too else [])
-        return list(dict.fromkeys(ids))
+        return sorted(dict.fromkeys(ids), key=self._creation.__getitem__)
 
     def customers(self) -> List[Mapping[str, Any]]:
         """Every customer, archived ones included (or the configured ones), as Metronome lists them,
@@ -179,6 +197,7 @@ class Directory:
             listings = [customer_listing(self._config, budget=self._budget, customer_ids=chunk, only_archived=archived) for chunk in self._id_chunks()]
             items = [customer for listing in listings for customer in self._read(listing, {})]
             self._listed_ids[archived] = [customer["id"] for customer in items]
+            self._creation.update((customer["id"], _creation_order(customer)) for customer in items)
             # Ids are all the partitions need; the items are kept only for the customers stream.
             self._listed_items[archived] = items if self._keep_records else []
         return self._listed_ids[archived]

@@ -43,6 +43,18 @@ def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
+def stopped_at(stream: str, partition: str, error: AirbyteTracedException) -> AirbyteTracedException:
+    """A partition's failure as its stream's, saying where the stream stopped; a config error is
+    the whole sync's, and stays as it is."""
+    if error.failure_type == FailureType.config_error:
+        return error
+    return AirbyteTracedException(
+        message=f"{stream} stopped at {partition}: {error.message}",
+        internal_message=error.internal_message,
+        failure_type=error.failure_type,
+    )
+
+
 def metronome_message(response: requests.Response) -> str:
     """Metronome's 4xx bodies are {"message": "..."}; anything else is shown too. Either way cut
     short and without the token, whatever the CDK's own masking does: a proxy's error page or an

@@ -3,7 +3,7 @@ a one-line summary at the end."""
 
 import logging
 import time
-from typing import Callable
+from typing import Callable, List
 
 from source_metronome.pacing import SyncBudget
 
@@ -26,6 +26,7 @@ class StreamProgress:
         self.done = 0
         self.skipped = 0
         self.records = 0
+        self._skipped: List[str] = []
 
     def planned(self, partitions: int, described_as: str) -> None:
         self._partitions = partitions
@@ -39,6 +40,19 @@ class StreamProgress:
         if now - self._last_logged >= PROGRESS_LOG_SECONDS:
             self._last_logged = now
             self._logger.info(f"{self._stream}: {self.done:,} of {self._partitions:,} partitions read, {self._counts()}, pacing at {self._budget.pace():.2f} requests/s.")
+
+    def partition_skipped(self, partition: str, reason: object, records: int) -> None:
+        """A partition Metronome refused or cut short: the stream goes on with the others."""
+        self._logger.warning(f"{self._stream}: skipping {partition}: {reason}")
+        self._skipped.append(f"{partition} ({reason})")
+        self.partition_read(records, skipped=True)
+
+    def warn_skipped(self) -> None:
+        """One warning at the end naming every skipped partition, so none goes unnoticed in a long log."""
+        if self._skipped:
+            self._logger.warning(
+                f"{self._stream}: skipped {len(self._skipped)} partitions that Metronome refused or cut short; their state did not move: " + "; ".join(self._skipped)
+            )
 
     def finished(self) -> None:
         skipped = f" ({self.skipped:,} skipped)" if self.skipped else ""

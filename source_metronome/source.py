@@ -2,10 +2,11 @@
 
 import logging
 from collections import Counter
-from typing import Any, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, SyncMode, TraceType, Type
 from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -29,6 +30,10 @@ class SourceMetronome(AbstractSource):
         super().__init__()
         # The streams the running sync reads; None outside a sync (spec, check, discover).
         self._selected: Optional[Set[str]] = None
+        # The configured streams' sync_id: the CDK hands it to no stream, and a full refresh needs it
+        # to tell a retried attempt from a new sync (refresh_progress.py).
+        self._sync_ids: Dict[str, Optional[int]] = {}
+        self._saved_states: Dict[str, Mapping[str, Any]] = {}
         # The running sync's budget, which knows whether Metronome rejected the token.
         self._budget: Optional[SyncBudget] = None
 
@@ -49,6 +54,10 @@ class SourceMetronome(AbstractSource):
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None) -> Iterator[AirbyteMessage]:
         # What the sync reads decides what its lists keep and which pages are shared.
         self._selected = {configured.stream.name for configured in catalog.streams}
+        self._sync_ids = {configured.stream.name: configured.sync_id for configured in catalog.streams}
+        # The CDK hands a stream its state at its turn; a stream another leads in step needs it before.
+        saved = ConnectorStateManager(state=state)
+        self._saved_states = {name: dict(saved.get_stream_state(name, None)) for name in self._selected}
         try:
             for message in super().read(logger, config, catalog, state):
                 if self._token_rejected() and message.type == Type.TRACE and message.trace.type == TraceType.ERROR:
@@ -80,7 +89,7 @@ class SourceMetronome(AbstractSource):
         # Pages of an endpoint that two selected streams read are requested once (shared_pages.py).
         readers = Counter(path for endpoint in STREAMS if endpoint.name in selected for path in endpoint.paths_read)
         shared_pages = {path: SharedPages() for path, count in readers.items() if count > 1}
-        context = SyncContext(settings, budget, directory, shared_pages)
+        context = SyncContext(settings, budget, directory, shared_pages, self._sync_ids, self._saved_states)
         return [endpoint.family(endpoint, context) for endpoint in STREAMS]
 
 

@@ -59,7 +59,8 @@ class MetronomeStream(DeclaredStream, HttpStream):
 
     @property
     def is_resumable(self) -> bool:
-        # A full refresh is not resumed page by page (see __init__): only incremental streams are.
+        # A full refresh is not resumed page by page (see __init__): an account-wide list is read
+        # whole, and partitioned streams resume partition by partition (streams/partitioned.py).
         return self.supports_incremental
 
     @property

@@ -1,25 +1,31 @@
 """Lists read per partition (a customer, or a customer × billable metric), partitions read ahead
-concurrently, each partition with its own cursor when the stream is incremental.
+concurrently. Each job has its home, which this stream family ties together:
 
-The CDK hands out partitions one at a time while worker threads read the next ones ahead
-(read_ahead.py). A partition's cursor moves only once all its pages are read, so a sync that dies
-resumes without re-reading the partitions it finished (state.py says how often the state is
-written). A partition Metronome refuses (a 4xx) or whose pagination breaks is skipped, its cursor
-left where it was, and the stream goes on with the others.
+- which partitions, in what order: partition_plan.py;
+- reading ahead while the CDK takes one partition at a time: read_ahead.py;
+- where a sync resumes: an incremental stream's cursor per partition (state.py); a full refresh's
+  finished customers (refresh_progress.py), so every partitioned stream is resumable;
+- pages two streams read once: shared_pages.py;
+- what the log shows: progress.py; a failure saying where the stream stopped: errors.py.
+
+A partition Metronome refuses (a 4xx) or whose pagination breaks is skipped, its cursor left where
+it was, and the stream goes on with the others.
 """
 
 from abc import ABC, abstractmethod
 from functools import partial
-from typing import Any, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Union
 
-from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.models import AirbyteMessage, SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_metronome.errors import PartitionSkipped
+from source_metronome.errors import PartitionSkipped, stopped_at
+from source_metronome.partition_plan import PartitionPlan
 from source_metronome.progress import StreamProgress
 from source_metronome.read_ahead import ReadAhead
-from source_metronome.shared_pages import request_key
+from source_metronome.refresh_progress import RefreshProgress
+from source_metronome.shared_pages import PageSharing
 from source_metronome.state import PartitionCursors
 from source_metronome.streams.base import MetronomeStream
 from source_metronome.streams.endpoint import Endpoint
@@ -35,16 +41,20 @@ class PartitionedStream(MetronomeStream, ABC):
 
     def __init__(self, endpoint: Endpoint, context: SyncContext):
         self.endpoint = endpoint
+        self._config = context.config
         # One clock reading per sync, so every partition reads the same days.
         self._now = utc_now()
+        self._cursors = PartitionCursors(endpoint.cursor or "", self.partition_fields, self._now, self.logger)
+        self._refresh = RefreshProgress(self.partition_fields[0], self._cursors.key, context.sync_id_of(endpoint.name), self.logger)
         # Set before the CDK's HttpStream starts, which would otherwise give the stream a cursor of its own.
-        self.cursor = self._cursors = PartitionCursors(endpoint.cursor or "", self.partition_fields, self._now, self.logger)
+        self.cursor: Union[PartitionCursors, RefreshProgress] = self._cursors if self.supports_incremental else self._refresh
+        if self.cursor is self._refresh:
+            # Known before the CDK hands it over at this stream's turn: another view may lead it in step (shared_pages.py).
+            self._refresh.set_initial_state(context.saved_state_of(endpoint.name))
         super().__init__(endpoint, context.config, budget=context.budget)
         self._directory = context.directory
         self._budget = context.budget
-        self._shared_pages = context.shared_pages_of(endpoint.path)
-        self._keeps_pages = False
-        self._skipped: List[str] = []
+        self._pages = PageSharing(context.shared_pages_of(endpoint.path), self)
         self._read_ahead: Optional[ReadAhead] = None
         self._progress: Optional[StreamProgress] = None
         self._incremental = False
@@ -72,43 +82,53 @@ class PartitionedStream(MetronomeStream, ABC):
         raise PartitionSkipped(f"{problem}; pagination ended there")
 
     @property
+    def refresh_progress(self) -> Optional[RefreshProgress]:
+        """This stream's full-refresh progress when it resumes by customer (a cursor-less stream)."""
+        return self._refresh if self.cursor is self._refresh else None
+
+    def to_records(self, item: MutableMapping[str, Any], stream_slice: StreamSlice) -> Iterable[Mapping[str, Any]]:
+        return self.endpoint.records(item, stream_slice)
+
+    @property
+    def is_resumable(self) -> bool:
+        # Incremental streams resume from their cursors, full refreshes from their finished customers.
+        return True
+
+    @property
     def state(self) -> MutableMapping[str, Any]:
-        return self._cursors.get_stream_state()
+        return self.cursor.get_stream_state()
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        self._cursors.set_initial_state(value)
+        self.cursor.set_initial_state(value)
 
     def stream_slices(
         self, *, sync_mode: SyncMode, cursor_field: Optional[List[str]] = None, stream_state: Optional[Mapping[str, Any]] = None
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         self._progress = StreamProgress(self.name, self._budget, self.logger)
         self._incremental = sync_mode == SyncMode.incremental and self.supports_incremental
-        self._keeps_pages = self._shared_pages is not None and self._shared_pages.records_for(self.name)
-        # Counted first, then made one at a time as the workers get to them: a list of every
-        # partition's slice would grow memory with the account.
-        planned = sum(1 for _ in self._slices())
-        self._progress.planned(planned, self.partition_description)
-        self._cursors.plan(planned)
+        self._pages.start()
+        refreshes = [progress for progress in (self.refresh_progress, self._pages.led_progress) if progress is not None]
+        plan = PartitionPlan(self._slices, self.partition_fields[0], refreshes)
+        self._progress.planned(plan.count, self.partition_description)
+        self._cursors.plan(plan.count)
         self._read_ahead = ReadAhead(
             partial(self._read_partition, sync_mode=sync_mode, cursor_field=cursor_field, stream_state=stream_state),
             key=self._cursors.key,
             workers=self._config.max_concurrency,
             batch_size=self.page_size,
         )
-        for stream_slice in self._read_ahead.schedule(self._slices()):
+        for stream_slice in self._read_ahead.schedule(plan):
             if self._feature_off:
                 break
             yield stream_slice
         # The CDK asks for the next slice only once the last one is read: the stream is done.
-        self._cursors.stream_done()
+        self.cursor.stream_done()
         self._progress.finished()
         if self._feature_off:
             self.warn_feature_off(self._feature_off)
-        elif self._skipped:
-            self.logger.warning(
-                f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused or cut short; their state did not move: " + "; ".join(self._skipped)
-            )
+        else:
+            self._progress.warn_skipped()
 
     def _slices(self) -> Iterator[StreamSlice]:
         """Each partition with the dates it reads, skipping those with nothing left to read."""
@@ -125,45 +145,52 @@ class PartitionedStream(MetronomeStream, ABC):
         cursor_field: Optional[List[str]] = None,
         stream_slice: Optional[Mapping[str, Any]] = None,
         stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
+    ) -> Iterable[Union[Mapping[str, Any], AirbyteMessage]]:
         partition = ", ".join(f"{field} {stream_slice[field]}" for field in self.partition_fields)
+        # Read again only for the view this one leads, when an earlier attempt emitted this one's records.
+        emits_own = self.refresh_progress is None or not self._refresh.is_finished(stream_slice.partition)
         records = 0
         try:
             for record in self._read_ahead.records(stream_slice):
-                records += 1
-                yield record
+                if emits_own:
+                    records += 1
+                    yield record
         except PartitionSkipped as refusal:
+            # A full refresh does not come back to a skipped partition: the sync's log names it.
+            self._finished(stream_slice)
             # 403 is the account's answer for the whole endpoint; a 404 before any partition was
             # served says the endpoint, not one customer, is missing.
             if self.feature_off(refusal) and (refusal.status == 403 or not self._served):
                 self._feature_off = refusal
                 return
-            self.logger.warning(f"{self.name}: skipping {partition}: {refusal}")
-            self._skipped.append(f"{partition} ({refusal})")
-            self._progress.partition_read(records, skipped=True)
+            self._progress.partition_skipped(partition, refusal, records)
+            yield from self._pages.emit_led_view(stream_slice)
             return
         except AirbyteTracedException as error:
-            if error.failure_type == FailureType.config_error:
+            wrapped = stopped_at(self.name, partition, error)
+            if wrapped is error:
                 raise
-            raise AirbyteTracedException(
-                message=f"{self.name} stopped at {partition}: {error.message}",
-                internal_message=error.internal_message,
-                failure_type=error.failure_type,
-            ) from error
-        # Reached only once every page of the partition has been read. A full refresh saves no cursors.
+            raise wrapped from error
+        # Reached only once every page of the partition has been read.
         self._served = True
         if self._incremental:
             self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
+        self._finished(stream_slice)
         self._progress.partition_read(records)
+        yield from self._pages.emit_led_view(stream_slice)
+
+    def _finished(self, stream_slice: StreamSlice) -> None:
+        if self.refresh_progress is not None:
+            self._refresh.partition_read(stream_slice.partition)
 
     def page_read(self, items: List[MutableMapping[str, Any]], stream_slice: Mapping[str, Any]) -> None:
-        if self._keeps_pages:
-            self._shared_pages.keep(request_key(stream_slice), items)
+        self._pages.page_read(stream_slice, items)
 
-    def _read_partition(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
-        """Runs in a worker thread: every page of one partition, request range by request range."""
+    def _read_partition(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterator[Mapping[str, Any]]:
+        """Runs in a worker thread: every page of one partition, request range by request range,
+        through the HTTP exchange or from the pages another view of the endpoint kept for it."""
         for request_slice in self._request_ranges(stream_slice):
-            yield from self._read_request_range(request_slice, **read_arguments)
+            yield from self._pages.read(request_slice, request=partial(super().read_records, stream_slice=request_slice, **read_arguments))
 
     def _request_ranges(self, stream_slice: StreamSlice) -> Iterator[StreamSlice]:
         """The partition's range whole, or in the consecutive pieces its endpoint serves per request."""
@@ -175,25 +202,6 @@ class PartitionedStream(MetronomeStream, ABC):
         for piece in split_range(whole, windows.longest[windows.size(self._config)]):
             dates = {"starting_on": format_timestamp(piece.starting_on), "ending_before": format_timestamp(piece.ending_before)}
             yield StreamSlice(partition=stream_slice.partition, cursor_slice=dates, extra_fields=stream_slice.extra_fields)
-
-    def _read_request_range(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
-        """Every page of one request range, through the CDK's HTTP client, or the pages another view
-        of the endpoint kept for it."""
-        key = request_key(stream_slice)
-        pages = self._shared_pages.replay(key) if self._shared_pages else None
-        if pages is not None:
-            for items in pages:
-                for item in items:
-                    yield from self.endpoint.records(item, stream_slice)
-            return
-        try:
-            yield from super().read_records(stream_slice=stream_slice, **read_arguments)
-        except BaseException:
-            if self._keeps_pages:
-                self._shared_pages.abandon(key)
-            raise
-        if self._keeps_pages:
-            self._shared_pages.complete(key)
 
 
 class CustomerStream(PartitionedStream):
