@@ -43,9 +43,14 @@ class StreamProgress:
 
     def partition_skipped(self, partition: str, reason: object, records: int) -> None:
         """A partition Metronome refused or cut short: the stream goes on with the others."""
-        self._logger.warning(f"{self._stream}: skipping {partition}: {reason}")
-        self._skipped.append(f"{partition} ({reason})")
+        self.skip(partition, reason)
         self.partition_read(records, skipped=True)
+
+    def skip(self, what: str, reason: object) -> None:
+        """Something the stream does not read, said now and in the stream's summary (a partition, or
+        a list of partitions Metronome refused before they were planned)."""
+        self._logger.warning(f"{self._stream}: skipping {what}: {reason}")
+        self._skipped.append(f"{what} ({reason})")
 
     def warn_skipped(self) -> None:
         """One warning at the end naming every skipped partition, so none goes unnoticed in a long log."""

@@ -10,7 +10,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_metronome.refresh_progress import RefreshProgress
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, customers_request, discovered, page, read_catalog
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, discovered, mock_every_customer, page, read_catalog
 
 SYNC = 4711
 THIRD_CUSTOMER = "f0a5d2c4-8b1e-4f3a-9c6d-2e7b8a9c0d1e"
@@ -168,7 +168,7 @@ def _state(stream_state):
 
 
 def _three_customers(http_mocker):
-    http_mocker.get(customers_request(), page([customer(CUSTOMER), customer(OTHER_CUSTOMER), customer(THIRD_CUSTOMER)]))
+    mock_every_customer(http_mocker, [customer(CUSTOMER), customer(OTHER_CUSTOMER), customer(THIRD_CUSTOMER)])
     for number, customer_id in enumerate((CUSTOMER, OTHER_CUSTOMER, THIRD_CUSTOMER)):
         http_mocker.get(_invoices_request(customer_id), page([_invoice(f"inv-{number}")]))
 
@@ -199,7 +199,7 @@ class TestResumableInvoices:
 
     @HttpMocker()
     def test_given_a_state_of_this_sync_when_read_then_only_unfinished_customers_are_requested(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer(CUSTOMER), customer(OTHER_CUSTOMER), customer(THIRD_CUSTOMER)]))
+        mock_every_customer(http_mocker, [customer(CUSTOMER), customer(OTHER_CUSTOMER), customer(THIRD_CUSTOMER)])
         http_mocker.get(_invoices_request(THIRD_CUSTOMER), page([_invoice("inv-2")]))
 
         output = read_catalog(_catalog_of_sync(SYNC), config(), state=_state({"sync_id": SYNC, "done_through": OTHER_CUSTOMER, "done_beyond": []}))
@@ -225,9 +225,12 @@ class TestResumableInvoices:
         assert _stream_states(output)[-1] == {"sync_id": SYNC, "complete": True}
 
     @HttpMocker()
-    def test_given_customers_listed_out_of_creation_order_when_read_then_they_are_read_oldest_first(self, http_mocker: HttpMocker = None):
+    def test_given_customers_listed_out_of_creation_order_when_read_then_they_are_read_oldest_first_archived_ones_among_them(self, http_mocker: HttpMocker = None):
         created = {CUSTOMER: "2024-01-03T00:00:00Z", OTHER_CUSTOMER: "2024-01-01T00:00:00Z", THIRD_CUSTOMER: "2024-01-02T00:00:00Z"}
-        http_mocker.get(customers_request(), page([{**customer(customer_id), "created_at": at} for customer_id, at in created.items()]))
+        listed = {customer_id: {**customer(customer_id), "created_at": at} for customer_id, at in created.items()}
+        # An archived customer keeps its place: archiving one between two attempts moves no customer
+        # across the point a resumed attempt starts from.
+        mock_every_customer(http_mocker, [listed[CUSTOMER], listed[OTHER_CUSTOMER]], archived=[{**listed[THIRD_CUSTOMER], "archived_at": "2024-02-01T00:00:00Z"}])
         for number, customer_id in enumerate(created):
             http_mocker.get(_invoices_request(customer_id), page([_invoice(f"inv-{number}")]))
 

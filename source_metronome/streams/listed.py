@@ -121,8 +121,7 @@ class ListedStream(PartitionedStream, ABC):
                     self._feature_off = ids
                     return []
                 description = ", ".join(f"{field} {value}" for field, value in parent.partition.items()) or "the account"
-                self.logger.warning(f"{self.name}: skipping {description}: {ids}")
-                self._skipped.append(f"{description} ({ids})")
+                self._progress.skip(description, ids)
                 continue
             answered = True
             for item_id in ids:
