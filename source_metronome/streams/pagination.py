@@ -2,12 +2,8 @@
 the next token. Metronome has three styles; everything else about pages is the same (a `data` list).
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
-from urllib.parse import parse_qs, urlsplit
-
-import requests
 
 QUERY = "query"
 BODY = "body"
@@ -29,11 +25,6 @@ class Pagination:
     def next_token(self, page: Mapping[str, Any]) -> Optional[str]:
         """The token of the next page; None or empty when this was the last page."""
         return page.get(self.token) or None
-
-    def sent_token(self, request: requests.PreparedRequest) -> Optional[str]:
-        if self.sent_in == QUERY:
-            return parse_qs(urlsplit(request.url).query).get(self.token, [None])[0]
-        return json.loads(request.body).get(self.token) if request.body else None
 
     def _fields(self, page_size: int, token: Optional[str]) -> Dict[str, Any]:
         return {"limit": page_size, self.token: token} if token else {"limit": page_size}

@@ -16,7 +16,7 @@ from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_metronome.errors import PartitionSkipped
+from source_metronome.errors import FeatureMissing, PartitionSkipped
 from source_metronome.progress import StreamProgress
 from source_metronome.read_ahead import ReadAhead
 from source_metronome.state import PartitionCursors
@@ -36,7 +36,6 @@ class PartitionedStream(MetronomeStream, ABC):
         self.endpoint = endpoint
         # One clock reading per sync, so every partition reads the same days.
         self._now = utc_now()
-        # Set before the CDK's HttpStream starts, which would otherwise give the stream a cursor of its own.
         self.cursor = self._cursors = PartitionCursors(endpoint.cursor or "", self.partition_fields, self._now, self.logger)
         super().__init__(endpoint, context.config, budget=context.budget)
         self._directory = context.directory
@@ -47,9 +46,7 @@ class PartitionedStream(MetronomeStream, ABC):
         self._read_ahead: Optional[ReadAhead] = None
         self._progress: Optional[StreamProgress] = None
         self._incremental = False
-        # Set once a partition was read: a 404 after that concerns one customer, not the endpoint.
-        self._served = False
-        self._feature_off: Optional[PartitionSkipped] = None
+        self._feature_off: Optional[FeatureMissing] = None
 
     @abstractmethod
     def partitions(self) -> Iterable[StreamSlice]:
@@ -103,7 +100,7 @@ class PartitionedStream(MetronomeStream, ABC):
         self._cursors.stream_done()
         self._progress.finished()
         if self._feature_off:
-            self.warn_feature_off(self._feature_off)
+            self.logger.warning(str(self._feature_off))
         elif self._skipped:
             self.logger.warning(
                 f"{self.name}: skipped {len(self._skipped)} partitions that Metronome refused or cut short; their state did not move: " + "; ".join(self._skipped)
@@ -116,8 +113,7 @@ class PartitionedStream(MetronomeStream, ABC):
             if dates is not None:
                 yield StreamSlice(partition=partition.partition, cursor_slice=dates, extra_fields=partition.extra_fields)
 
-    # Overridden, and not only to take records from the read-ahead: the CDK turns a stream whose
-    # class keeps HttpStream.read_records into "resumable full refresh" (one page per slice).
+    # Records come from the read-ahead, which read the partition in a worker thread.
     def read_records(
         self,
         sync_mode: SyncMode,
@@ -131,12 +127,11 @@ class PartitionedStream(MetronomeStream, ABC):
             for record in self._read_ahead.records(stream_slice):
                 records += 1
                 yield record
+        except FeatureMissing as missing:
+            # The account lacks the endpoint: no more partitions are handed out.
+            self._feature_off = missing
+            return
         except PartitionSkipped as refusal:
-            # 403 is the account's answer for the whole endpoint; a 404 before any partition was
-            # served says the endpoint, not one customer, is missing.
-            if self.feature_off(refusal) and (refusal.status == 403 or not self._served):
-                self._feature_off = refusal
-                return
             self.logger.warning(f"{self.name}: skipping {partition}: {refusal}")
             self._skipped.append(f"{partition} ({refusal})")
             self._progress.partition_read(records, skipped=True)
@@ -150,7 +145,6 @@ class PartitionedStream(MetronomeStream, ABC):
                 failure_type=error.failure_type,
             ) from error
         # Reached only once every page of the partition has been read. A full refresh saves no cursors.
-        self._served = True
         if self._incremental:
             self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
         self._progress.partition_read(records)
@@ -160,8 +154,8 @@ class PartitionedStream(MetronomeStream, ABC):
             self._shared_pages.keep(_request_key(stream_slice), items)
 
     def _read_partition(self, stream_slice: StreamSlice, **read_arguments: Any) -> Iterable[Mapping[str, Any]]:
-        """Runs in a worker thread: every page of one partition, through the CDK's HTTP client, or
-        the pages another view of the endpoint kept for it."""
+        """Runs in a worker thread: every page of one partition, through the HTTP exchange, or the
+        pages another view of the endpoint kept for it."""
         key = _request_key(stream_slice)
         pages = self._shared_pages.replay(key) if self._shared_pages else None
         if pages is not None:
