@@ -1,9 +1,9 @@
 """One request pace for the whole sync, shared by every stream and worker thread.
 
 Metronome allows about 8 requests a second per account, shared by everything using the account
-(integrators report this default tier; Metronome does not publish its limits). The connector paces itself below that with the CDK's own machinery: an
-`APIBudget`, which the CDK's HTTP client consults before every attempt (retries included), holding
-one policy that spaces requests evenly.
+(a default tier reported by integrators; Metronome publishes no limit). The connector paces itself
+below that with the CDK's own machinery: an `APIBudget`, which the HTTP exchange (http_exchange.py)
+asks before every attempt (retries included), holding one policy that spaces requests evenly.
 
 The pace adapts as TCP's congestion control does (additive increase, multiplicative decrease):
 
@@ -20,20 +20,20 @@ The pace adapts as TCP's congestion control does (additive increase, multiplicat
   wait that came at the proven pace (someone else's burst, or a limit that just dropped) holds
   everyone for `UNSAID_WAIT_SECONDS`; one that came while probing above it does not (the pace drop
   is the answer).
-- A 401, or a 403 the error handler takes for a rejected token, stops every request of the sync.
+- A rejected token (the exchange says when) stops every request of the sync.
 """
 
 import logging
+import math
 import threading
 import time
 import weakref
 from datetime import timedelta
 from typing import Any, Callable, Optional, Tuple
 
-import requests
 from airbyte_cdk.sources.streams.call_rate import AbstractCallRatePolicy, APIBudget, CallRateLimitHit
 
-from source_metronome.errors import config_error, metronome_message, server_requested_wait
+from source_metronome.errors import config_error
 
 # Multiplicative decrease: what a 429 leaves of the pace.
 DECREASE_FACTOR = 0.75
@@ -87,9 +87,10 @@ class EvenPacePolicy(AbstractCallRatePolicy):
             now = self._clock()
             pace = self._pace_at(now)
             if now < self._next_start:
-                raise CallRateLimitHit(
-                    error="paced", item=request, weight=weight, rate=f"{pace:.2f}/s", time_to_wait=timedelta(seconds=self._next_start - now)
-                )
+                # Rounded up to timedelta's microsecond: a wait rounded down would end just short of
+                # the slot and be followed by waits that round to nothing.
+                wait = timedelta(microseconds=math.ceil((self._next_start - now) * 1_000_000))
+                raise CallRateLimitHit(error="paced", item=request, weight=weight, rate=f"{pace:.2f}/s", time_to_wait=wait)
             # Measured from now, not from the last slot: time spent idle is not saved up as a burst.
             self._next_start = now + weight / pace
 
@@ -167,11 +168,10 @@ class SyncBudget(APIBudget):
         # Looked up at each call so that tests patching time.sleep see the holds.
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))
         self._lock = threading.Lock()
-        # The CDK's HTTP client sends a retry as the same request object: seen again, it is a retry.
+        # The exchange sends a retry as the same request object: seen again, it is a retry.
         self._sent_at: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
         self._hold_until = float("-inf")
         self._rejected: Optional[str] = None
-        self._slowed = False
         self.requests = 0
         self.retries = 0
         self.rate_limited = 0
@@ -232,21 +232,12 @@ class SyncBudget(APIBudget):
     def reject_token(self, message: str) -> None:
         self._rejected = self._rejected or message
 
-    def update_from_response(self, request: Any, response: Any) -> None:
-        if not isinstance(response, requests.Response):
-            return
-        # A 403 may refuse only an endpoint the account lacks (errors.py): the error handler decides
-        # (retries.py); a 401 always means the token.
-        if response.status_code == 401:
-            self.reject_token(f"Metronome rejected the API token ({response.status_code}): {metronome_message(response)}")
-            return
-        if response.status_code != 429:
-            return
+    def refused(self, request: Any, asked: Optional[float]) -> None:
+        """Metronome answered 429 to `request`, asking to wait `asked` seconds (None: it did not say)."""
         with self._lock:
             self.rate_limited += 1
             sent_at = self._sent_at.get(request, self._clock())
         now = self._clock()
-        asked = server_requested_wait(response)
         dropped = self._pace.rate_limited(sent_at)
         if asked is not None:
             self.hold_until(now + asked)
@@ -254,7 +245,6 @@ class SyncBudget(APIBudget):
             self.hold_until(now + UNSAID_WAIT_SECONDS)
         if dropped is not None:
             pace, _ = dropped
-            self._slowed = True
             waited = f"; every request waits {asked:.1f} s as Metronome asked" if asked is not None else ""
             self._logger.warning(
                 f"Metronome answered 429 (rate limited): pacing at {pace:.2f} requests/s{waited}; the pace climbs back towards"

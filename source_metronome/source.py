@@ -2,25 +2,27 @@
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, SyncMode, TraceType, Type
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.streams import Stream
-from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_metronome.config import parse_config
 from source_metronome.directory import Directory, customer_listing
 from source_metronome.endpoints import STREAMS
-from source_metronome.errors import config_error
+from source_metronome.errors import MetronomeUnreachable, config_error
+from source_metronome.http_exchange import RetryLimits
 from source_metronome.pacing import SyncBudget
 from source_metronome.shared_pages import SharedPages
 from source_metronome.sync_context import SyncContext
 
-# A user waiting on "Test connection" wants an answer in seconds, not after a full retry budget.
-CHECK_RETRIES = 1
+# A user waiting on "Test connection" wants an answer in seconds, not after a sync's retry limits:
+# one retry of a failure, and refusals (429) waited out for 15 s.
+CHECK_RETRY_LIMITS = RetryLimits(max_retries=1, max_retry_time=timedelta(minutes=10), max_rate_limited_time=timedelta(seconds=15))
 # Streams emitted from the directory's lists: the directory keeps the listed items only for them.
 LISTED_STREAMS = {"customers", "billable_metrics"}
 
@@ -40,14 +42,14 @@ class SourceMetronome(AbstractSource):
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[str]]:
         settings = parse_config(config)
         # The cheapest call that proves both the URL and the token: one customer.
-        probe = customer_listing(settings, page_size=1, max_retries=CHECK_RETRIES)
+        probe = customer_listing(settings, page_size=1, retry_limits=CHECK_RETRY_LIMITS)
+        # Failures are raised rather than returned: the CDK would quote a returned message, and a
+        # config_error reaches the user as is, with a FAILED status.
         try:
             next(iter(probe.read_records(sync_mode=SyncMode.full_refresh)), None)
+        except MetronomeUnreachable:
+            raise config_error(f"Could not reach Metronome at {settings.base_url}; check base_url and that this machine can connect to it.") from None
         except AirbyteTracedException as error:
-            # Raised rather than returned: the CDK would quote a returned message, and a
-            # config_error reaches the user as is, with a FAILED status.
-            if _is_unreachable(error):
-                raise config_error(f"Could not reach Metronome at {settings.base_url}; check base_url and that this machine can connect to it.") from None
             raise config_error(error.message) from None
         return True, None
 
@@ -91,10 +93,3 @@ class SourceMetronome(AbstractSource):
         shared_pages = {path: SharedPages() for path, count in readers.items() if count > 1}
         context = SyncContext(settings, budget, directory, shared_pages, self._sync_ids, self._saved_states)
         return [endpoint.family(endpoint, context) for endpoint in STREAMS]
-
-
-def _is_unreachable(error: AirbyteTracedException) -> bool:
-    """Whether retries ran out without Metronome ever answering: the CDK keeps the backoff
-    exception it gave up on, whose response is None when every attempt failed to connect."""
-    gave_up_on = getattr(error, "_exception", None)
-    return isinstance(gave_up_on, BaseBackoffException) and gave_up_on.response is None

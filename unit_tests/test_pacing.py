@@ -9,16 +9,9 @@ from source_metronome import SourceMetronome
 from source_metronome.pacing import EvenPacePolicy
 from source_metronome.state import CHECKPOINTS_PER_STREAM
 from unit_tests.builders import CUSTOMER, catalog, config, cost_item, costs_request, customer, customers_request, error, page
+from unit_tests.fake_clock import FakeClock
 
 COSTS = "customer_costs"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
 
 
 def wait_before_next(policy: EvenPacePolicy) -> float:
@@ -31,7 +24,7 @@ def wait_before_next(policy: EvenPacePolicy) -> float:
 
 
 def test_given_a_pace_when_requests_come_at_once_then_each_waits_one_interval_after_the_last():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     policy = EvenPacePolicy(requests_per_second=4, clock=clock)
 
     assert wait_before_next(policy) == 0
@@ -41,7 +34,7 @@ def test_given_a_pace_when_requests_come_at_once_then_each_waits_one_interval_af
 
 
 def test_given_a_long_idle_time_when_requests_resume_then_no_burst_is_allowed():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     policy = EvenPacePolicy(requests_per_second=4, clock=clock)
     wait_before_next(policy)
 
@@ -51,7 +44,7 @@ def test_given_a_long_idle_time_when_requests_resume_then_no_burst_is_allowed():
 
 
 def test_given_429s_in_a_burst_when_slowing_down_then_the_pace_drops_once_per_burst_by_a_quarter():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     policy = EvenPacePolicy(requests_per_second=8, clock=clock)
     sent = clock.now
 
@@ -66,7 +59,7 @@ def test_given_429s_in_a_burst_when_slowing_down_then_the_pace_drops_once_per_bu
 
 
 def test_given_many_429s_when_slowing_down_then_the_pace_never_drops_below_the_floor():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     policy = EvenPacePolicy(requests_per_second=1, clock=clock)
     for _ in range(20):
         clock.now += 0.1
@@ -76,7 +69,7 @@ def test_given_many_429s_when_slowing_down_then_the_pace_never_drops_below_the_f
 
 
 @HttpMocker()
-def test_given_rate_limited_when_read_then_retry_slow_down_for_the_rest_of_the_sync_and_count_it(http_mocker: HttpMocker = None):
+def test_given_rate_limited_when_read_then_retried_with_the_pace_dropped_by_a_quarter_and_counted(http_mocker: HttpMocker = None):
     http_mocker.get(customers_request(), page([customer()]))
     http_mocker.get(costs_request(), [error(429, "Too many requests", headers={"retry-after-ms": "0"}), page([cost_item(1)])])
 

@@ -2,19 +2,12 @@ import logging
 
 from source_metronome.pacing import SyncBudget
 from source_metronome.progress import PROGRESS_LOG_SECONDS, StreamProgress
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from unit_tests.fake_clock import FakeClock
 
 
 def test_given_a_long_stream_when_partitions_are_read_then_the_log_shows_the_plan_progress_every_few_seconds_and_a_summary(caplog):
     caplog.set_level(logging.INFO)
-    clock, budget = FakeClock(), SyncBudget(requests_per_second=6, logger=logging.getLogger("test"))
+    clock, budget = FakeClock(1000.0), SyncBudget(requests_per_second=6, logger=logging.getLogger("test"))
     budget.requests = 5  # made before the stream started: not the stream's
     progress = StreamProgress("customer_costs", budget, logging.getLogger("test"), clock=clock)
     progress.planned(3, "one per customer")

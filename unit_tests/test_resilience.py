@@ -33,7 +33,7 @@ USAGE = "usage_with_groups"
 def waits(monkeypatch):
     """Backoff waits are recorded instead of slept (with the request pacer's waits, all under a second)."""
     recorded = []
-    monkeypatch.setattr("airbyte_cdk.sources.streams.http.rate_limiting.time.sleep", recorded.append)
+    monkeypatch.setattr("source_metronome.http_exchange.time.sleep", recorded.append)
     return recorded
 
 

@@ -3,16 +3,9 @@
 import threading
 
 from source_metronome.read_ahead import MAX_PENDING_WINDOWS, STALL_SECONDS, ReadAhead
+from unit_tests.fake_clock import FakeClock
 
 DEADLOCK_GUARD_SECONDS = 10
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
 
 
 class TestStalledPartition:

@@ -6,19 +6,12 @@ import uuid
 from datetime import datetime, timezone
 
 from source_metronome.state import BIG_STATE_PARTITIONS, MIN_CHECKPOINT_SECONDS, PartitionCursors
+from unit_tests.fake_clock import FakeClock
 
 NOW = datetime(2024, 3, 15, 12, tzinfo=timezone.utc)
 DAY = datetime(2024, 3, 15, tzinfo=timezone.utc)
 EARLIER = datetime(2024, 3, 10, tzinfo=timezone.utc)
 METRIC = "222796fd-d29c-429e-89b2-549fabda4ed6"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
 
 
 def cursors(clock=None):

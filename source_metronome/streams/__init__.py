@@ -2,7 +2,8 @@
 
 - `endpoint.py`: what a stream declares (path, method, pagination, primary key, cursor, records);
 - `pagination.py`: where each endpoint takes its page size and token, and gives the next one;
-- `base.py`: the HTTP stream every endpoint is read with (requests built, pages parsed, records shaped);
+- `base.py`: the stream every endpoint is read with (requests built, pages followed, records shaped;
+  requests sent through `source_metronome/http_exchange.py`);
 - `account.py`: account-wide lists, read whole in one go;
 - `partitioned.py`: lists read per customer (or customer × metric), partitions read ahead
   concurrently, each with its own cursor when the stream is incremental;

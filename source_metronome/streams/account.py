@@ -6,7 +6,7 @@ from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.models import SyncMode
 
-from source_metronome.errors import PartitionSkipped
+from source_metronome.errors import FeatureMissing
 from source_metronome.streams.base import MetronomeStream
 from source_metronome.streams.endpoint import Endpoint
 from source_metronome.sync_context import SyncContext
@@ -24,8 +24,6 @@ class AccountStream(MetronomeStream):
     def __init__(self, endpoint: Endpoint, context: SyncContext):
         super().__init__(endpoint, context.config, budget=context.budget)
 
-    # Overridden to skip a stream the account lacks; it also keeps the CDK from reading one page
-    # per sync ("resumable full refresh"), as MetronomeStream.__init__ says.
     def read_records(
         self,
         sync_mode: SyncMode,
@@ -35,10 +33,9 @@ class AccountStream(MetronomeStream):
     ) -> Iterable[Mapping[str, Any]]:
         try:
             yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
-        except PartitionSkipped as refusal:
-            if not self.feature_off(refusal):
-                raise
-            self.warn_feature_off(refusal)
+        except FeatureMissing as missing:
+            # The account lacks this list: one warning, and the sync goes on.
+            self.logger.warning(str(missing))
 
 
 class AuditLogStream(AccountStream):
@@ -67,14 +64,9 @@ class AuditLogStream(AccountStream):
         saved = (value or {}).get(self.endpoint.cursor)
         self._saved = format_timestamp(parse_moment(saved)) if saved else None
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        params = super().request_params(stream_state, stream_slice, next_page_token)
-        if not next_page_token:
+    def request_params(self, stream_slice: Mapping[str, Any], token: Optional[str]) -> MutableMapping[str, Any]:
+        params = super().request_params(stream_slice, token)
+        if not token:
             params["starting_on"] = format_timestamp(self._window_start())
             if self._end_date:
                 params["ending_before"] = format_timestamp(self._end_date)

@@ -9,15 +9,16 @@ skipped with one warning, as when its own endpoint is refused.
 """
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from functools import partial
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 
-from source_metronome.errors import PartitionSkipped
+from source_metronome.errors import FeatureMissing, PartitionSkipped
 from source_metronome.read_ahead import map_in_order
-from source_metronome.shared_pages import SharedPages, request_key
+from source_metronome.shared_pages import PageSharing, SharedPages
 from source_metronome.streams.base import MetronomeStream
 from source_metronome.streams.endpoint import Endpoint, Item
 from source_metronome.streams.partitioned import CustomerStream, PartitionedStream
@@ -27,51 +28,44 @@ from source_metronome.windows import format_timestamp
 
 class ListReader(MetronomeStream):
     """Reads the partitions' list for one parent partition (its fields in the path or the body).
-    With the stream that emits that list in the sync, replays the pages it kept, or (`keeps_pages`:
-    this reader came first) keeps the pages it reads for it."""
+    With the stream that emits that list in the sync, the list's pages are shared with it
+    (shared_pages.py): the first of the two to read keeps them, the other replays them."""
 
-    def __init__(self, endpoint: Endpoint, context: SyncContext, shared_pages: Optional[SharedPages], keeps_pages: bool):
+    # Only ids are taken from the list: nothing to resume.
+    refresh_progress = None
+
+    def __init__(self, endpoint: Endpoint, context: SyncContext, shared_pages: Optional[SharedPages]):
         super().__init__(endpoint, context.config, budget=context.budget)
-        self._shared_pages = shared_pages
-        self._keeps_pages = keeps_pages
+        self._pages = PageSharing(shared_pages, self)
+        self._pages.start()
 
     def slice_body(self, stream_slice: Mapping[str, Any]) -> Mapping[str, Any]:
         # The very body the list's own stream sends (CustomerStream: the customer in the body). A
         # parent is its partition alone (no dates), whichever mapping the CDK hands back.
         return dict(stream_slice)
 
+    def to_records(self, item: Item, stream_slice: StreamSlice) -> Iterable[Item]:
+        yield item
+
     def page_read(self, items: List[Item], stream_slice: Mapping[str, Any]) -> None:
-        if self._keeps_pages:
-            self._shared_pages.keep(request_key(_parent(stream_slice)), items)
+        self._pages.page_read(_parent(stream_slice), items)
 
     def items(self, parent: StreamSlice) -> List[Item]:
         """The list's items for one parent: replayed if the list's stream already read them, else requested."""
-        key = request_key(parent)
-        pages = self._shared_pages.replay(key) if self._shared_pages else None
-        if pages is not None:
-            return [item for page in pages for item in page]
-        try:
-            items = list(self.read_records(sync_mode=SyncMode.full_refresh, stream_slice=parent))
-        except BaseException:
-            if self._keeps_pages:
-                self._shared_pages.abandon(key)
-            raise
-        if self._keeps_pages:
-            self._shared_pages.complete(key)
-        return items
+        return list(self._pages.read(parent, request=partial(self.read_records, sync_mode=SyncMode.full_refresh, stream_slice=parent)))
 
 
 def _parent(fields: Mapping[str, Any]) -> StreamSlice:
     return StreamSlice(partition=dict(fields), cursor_slice={})
 
 
-def _listed_ids(reader: ListReader, parent: StreamSlice) -> Union[List[str], PartitionSkipped]:
+def _listed_ids(reader: ListReader, parent: StreamSlice) -> Union[List[str], PartitionSkipped, FeatureMissing]:
     """One parent's item ids in listed order, each once (an item repeated across pages is still one
     partition), or Metronome's refusal (returned: an error would stop the other listings). Only the
     ids are kept: the items themselves can be large (a contract's commits, credits and overrides)."""
     try:
         return list(dict.fromkeys(item["id"] for item in reader.items(parent)))
-    except PartitionSkipped as refusal:
+    except (PartitionSkipped, FeatureMissing) as refusal:
         return refusal
 
 
@@ -109,21 +103,20 @@ class ListedStream(PartitionedStream, ABC):
     def _list_partitions(self) -> List[StreamSlice]:
         listing = self.endpoint.partitions_from
         shared = self._context.shared_pages_of(listing.path) if self.shares_list_pages else None
-        # The first of the two readers of the list keeps its pages for the other.
-        reader = ListReader(listing, self._context, shared, keeps_pages=shared is not None and shared.records_for(self.name))
+        # Read under this stream's name: a list refused as a feature the account lacks skips this
+        # stream, and its warning says so.
+        reader = ListReader(replace(listing, name=self.name), self._context, shared)
         parents = list(self.parents())
         listed = map_in_order(partial(_listed_ids, reader), parents, workers=self._config.max_concurrency)
         partitions: List[StreamSlice] = []
-        answered = False
         for parent, ids in zip(parents, listed):
+            if isinstance(ids, FeatureMissing):
+                self._feature_off = ids
+                return []
             if isinstance(ids, PartitionSkipped):
-                if self.feature_off(ids) and (ids.status == 403 or not answered):
-                    self._feature_off = ids
-                    return []
                 description = ", ".join(f"{field} {value}" for field, value in parent.partition.items()) or "the account"
                 self._progress.skip(description, ids)
                 continue
-            answered = True
             for item_id in ids:
                 partitions.append(StreamSlice(partition={**parent.partition, self.listed_field: item_id}, cursor_slice={}))
         return partitions

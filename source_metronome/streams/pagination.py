@@ -3,12 +3,8 @@ the next token. Metronome has three styles, a list without a page size and lists
 everything else about pages is the same (a `data` list).
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
-from urllib.parse import parse_qs, urlsplit
-
-import requests
 
 QUERY = "query"
 BODY = "body"
@@ -36,11 +32,6 @@ class Pagination:
         if self.sent_in == WHOLE:
             return None
         return page.get(self.token) or None
-
-    def sent_token(self, request: requests.PreparedRequest) -> Optional[str]:
-        if self.sent_in == QUERY:
-            return parse_qs(urlsplit(request.url).query).get(self.token, [None])[0]
-        return json.loads(request.body).get(self.token) if request.body else None
 
     def _fields(self, page_size: int, token: Optional[str]) -> Dict[str, Any]:
         fields: Dict[str, Any] = {"limit": page_size} if self.takes_limit else {}

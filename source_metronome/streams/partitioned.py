@@ -20,7 +20,7 @@ from airbyte_cdk.models import AirbyteMessage, SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_metronome.errors import PartitionSkipped, stopped_at
+from source_metronome.errors import FeatureMissing, PartitionSkipped, stopped_at
 from source_metronome.partition_plan import PartitionPlan
 from source_metronome.progress import StreamProgress
 from source_metronome.read_ahead import ReadAhead
@@ -58,9 +58,7 @@ class PartitionedStream(MetronomeStream, ABC):
         self._read_ahead: Optional[ReadAhead] = None
         self._progress: Optional[StreamProgress] = None
         self._incremental = False
-        # Set once a partition was read: a 404 after that concerns one customer, not the endpoint.
-        self._served = False
-        self._feature_off: Optional[PartitionSkipped] = None
+        self._feature_off: Optional[FeatureMissing] = None
 
     @abstractmethod
     def partitions(self) -> Iterable[StreamSlice]:
@@ -126,7 +124,7 @@ class PartitionedStream(MetronomeStream, ABC):
         self.cursor.stream_done()
         self._progress.finished()
         if self._feature_off:
-            self.warn_feature_off(self._feature_off)
+            self.logger.warning(str(self._feature_off))
         else:
             self._progress.warn_skipped()
 
@@ -137,8 +135,7 @@ class PartitionedStream(MetronomeStream, ABC):
             if dates is not None:
                 yield StreamSlice(partition=partition.partition, cursor_slice=dates, extra_fields=partition.extra_fields)
 
-    # Overridden, and not only to take records from the read-ahead: the CDK turns a stream whose
-    # class keeps HttpStream.read_records into "resumable full refresh" (one page per slice).
+    # Records come from the read-ahead, which read the partition in a worker thread.
     def read_records(
         self,
         sync_mode: SyncMode,
@@ -155,14 +152,13 @@ class PartitionedStream(MetronomeStream, ABC):
                 if emits_own:
                     records += 1
                     yield record
+        except FeatureMissing as missing:
+            # The account lacks the endpoint: no more partitions are handed out.
+            self._feature_off = missing
+            return
         except PartitionSkipped as refusal:
             # A full refresh does not come back to a skipped partition: the sync's log names it.
             self._finished(stream_slice)
-            # 403 is the account's answer for the whole endpoint; a 404 before any partition was
-            # served says the endpoint, not one customer, is missing.
-            if self.feature_off(refusal) and (refusal.status == 403 or not self._served):
-                self._feature_off = refusal
-                return
             self._progress.partition_skipped(partition, refusal, records)
             yield from self._pages.emit_led_view(stream_slice)
             return
@@ -172,7 +168,6 @@ class PartitionedStream(MetronomeStream, ABC):
                 raise
             raise wrapped from error
         # Reached only once every page of the partition has been read.
-        self._served = True
         if self._incremental:
             self._cursors.advance(stream_slice, cursor_after_reading(parse_moment(stream_slice["ending_before"]), self._now))
         self._finished(stream_slice)
