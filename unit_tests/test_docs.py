@@ -207,7 +207,7 @@ class TestDocsCiteWhatExists:
     def test_given_a_doc_citing_what_does_not_exist_then_each_is_reported(self, tmp_path):
         doc = ROOT / "docs" / "example.md"
         text = (
-            "See `unit_tests/test_errors.py::test_that_was_removed`, `benchmarks/gone.py`, "
+            "See `unit_tests/test_http_exchange.py::test_that_was_removed`, `benchmarks/gone.py`, "
             "[the guide](docs/missing.md), and run `make nothing` or `.venv/bin/python -m benchmarks.gone`.\n"
             "```bash\n/tmp/venv/bin/pytest integration_tests -q\n```\n"
             "Fine: `unit_tests/test_docs.py::TestDocsCiteWhatExists`, `make test`, `secrets/config.json`, `types/shared/commit.py`.\n"
@@ -216,7 +216,7 @@ class TestDocsCiteWhatExists:
         for kind, reference in _references_of(text):
             found += command_problems(reference, doc) if kind == "command" else [problem for problem in [path_problem(reference, doc)] if problem]
         assert found == [
-            "unit_tests/test_errors.py::test_that_was_removed: no such test in unit_tests/test_errors.py",
+            "unit_tests/test_http_exchange.py::test_that_was_removed: no such test in unit_tests/test_http_exchange.py",
             "benchmarks/gone.py: no such file or folder",
             "`make nothing`: no make target 'nothing'",
             "`.venv/bin/python -m benchmarks.gone`: no module benchmarks.gone",

@@ -153,7 +153,8 @@ class PartitionedStream(MetronomeStream, ABC):
                     records += 1
                     yield record
         except FeatureMissing as missing:
-            # The account lacks the endpoint: no more partitions are handed out.
+            # The account lacks the endpoint: no more partitions are handed out, and none is read again.
+            self._finished(stream_slice)
             self._feature_off = missing
             return
         except PartitionSkipped as refusal:
