@@ -15,7 +15,7 @@ ENV AIRBYTE_ENTRYPOINT="python /airbyte/integration_code/main.py"
 ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]
 
 LABEL io.airbyte.name=airbyte/source-metronome
-LABEL io.airbyte.version=0.3.0
+LABEL io.airbyte.version=1.0.0
 
 # The base image's unprivileged user `airbyte` (uid 1000), as Airbyte's own connector images run.
 USER 1000

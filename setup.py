@@ -21,7 +21,7 @@ TEST_REQUIREMENTS = [
 
 setup(
     name="airbyte-source-metronome",
-    version="0.3.0",
+    version="1.0.0",
     description="Airbyte source connector for the Metronome usage-based billing API.",
     author="source-metronome contributors",
     license="MIT",
