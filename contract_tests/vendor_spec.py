@@ -60,6 +60,13 @@ class VendorSpec:
                 return Operation(method.upper(), template, path_item[method.lower()], path_item)
         return None
 
+    def declares(self, method: str, template: str) -> bool:
+        """Whether the spec has this very endpoint: the same path template (whatever its parameters
+        are named) and method. Unlike `operation`, a concrete path is not matched: the declared
+        /v1/customers/{customer_id}/invoices/breakdowns is not the spec's .../invoices/{invoice_id}."""
+        shape = _template_shape(template)
+        return any(_template_shape(known) == shape and method.lower() in item for known, item in self.document["paths"].items())
+
     def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
         # OpenAPI 3.0 ignores a $ref's siblings (Costs.credit_types has `type` beside its $ref).
         while "$ref" in schema:
@@ -81,3 +88,7 @@ class VendorSpec:
 
     def success_schema(self, operation: Operation) -> Mapping[str, Any]:
         return self.resolve(operation.definition["responses"]["200"]["content"]["application/json"]["schema"])
+
+
+def _template_shape(template: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", template)

@@ -154,8 +154,11 @@ def test_given_money_tables_synced_twice_into_duckdb_then_fields_are_typed_colum
         table = second["tables"][stream]
         assert table["row_count"] == table["distinct_keys"] == len(expected[stream]) > 0, f"{stream}: rows duplicated or lost"
     statuses = {row["id"]: row["status"] for row in second["tables"][INVOICES]["rows"]}
+    # Every row holds the invoice's status at the second sync, and drafts the fake finalized since
+    # replaced their rows (an archived customer's open draft stays a draft).
+    assert statuses == {invoice["id"]: invoice["status"] for invoice in expected[INVOICES]}
     drafts_before = [row["id"] for row in first["tables"][INVOICES]["rows"] if row["status"] == "DRAFT"]
-    assert drafts_before and all(statuses[invoice_id] != "DRAFT" for invoice_id in drafts_before)
+    assert any(statuses[invoice_id] != "DRAFT" for invoice_id in drafts_before)
     # Top-level fields are typed columns; nested objects stay JSON.
     invoice_types = second["tables"][INVOICES]["column_types"]
     assert invoice_types["total"].startswith(("DECIMAL", "DOUBLE")) and invoice_types["status"] == "VARCHAR"

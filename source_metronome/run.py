@@ -11,6 +11,10 @@ from source_metronome.config import parse_config
 from source_metronome.source import SourceMetronome
 
 
+# How a serialized STATE message begins (the CDK writes `type` first).
+STATE_MESSAGE = '{"type":"STATE"'
+
+
 class MetronomeEntrypoint(AirbyteEntrypoint):
     """The CDK's entrypoint, with the connector's own config rules checked before the spec's JSON
     schema: their errors name the key and the fix, the schema's name neither."""
@@ -28,6 +32,10 @@ def run() -> None:
         with PRINT_BUFFER:
             for message in entrypoint.run(entrypoint.parse_args(sys.argv[1:])):
                 print(f"{message}\n", end="")
+                if message.startswith(STATE_MESSAGE):
+                    # The buffer holds up to 0.1 s of messages: a checkpoint leaves the process at
+                    # once, so a sync killed right after it does not read its customers again.
+                    PRINT_BUFFER.flush()
     except AirbyteTracedException as error:
         if error.failure_type != FailureType.config_error:
             raise

@@ -56,7 +56,7 @@ class SourceMetronome(AbstractSource):
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None) -> Iterator[AirbyteMessage]:
         # What the sync reads decides what its lists keep and which pages are shared.
         self._selected = {configured.stream.name for configured in catalog.streams}
-        self._sync_ids = {configured.stream.name: configured.sync_id for configured in catalog.streams}
+        self._sync_ids = {configured.stream.name: _platform_sync_id(configured.sync_id) for configured in catalog.streams}
         # The CDK hands a stream its state at its turn; a stream another leads in step needs it before.
         saved = ConnectorStateManager(state=state)
         self._saved_states = {name: dict(saved.get_stream_state(name, None)) for name in self._selected}
@@ -93,3 +93,15 @@ class SourceMetronome(AbstractSource):
         shared_pages = {path: SharedPages() for path, count in readers.items() if count > 1}
         context = SyncContext(settings, budget, directory, shared_pages, self._sync_ids, self._saved_states)
         return [endpoint.family(endpoint, context) for endpoint in STREAMS]
+
+
+# PyAirbyte gives every sync this sync_id ("should ideally increment monotonically with each sync",
+# airbyte/shared/catalog_providers.py), so it tells a retried attempt from a new sync no better than
+# none: taken as none, a complete state then starts the refresh over instead of reading nothing in
+# every sync after the first. On the platform it is the job id, and job 1 is an instance's first.
+PYAIRBYTE_SYNC_ID = 1
+
+
+def _platform_sync_id(sync_id: Optional[int]) -> Optional[int]:
+    return None if sync_id == PYAIRBYTE_SYNC_ID else sync_id
+

@@ -53,3 +53,34 @@ class TestConsoleScript:
         assert completed.returncode == 0
         assert status["status"] == "FAILED"
         assert TOKEN not in completed.stdout + completed.stderr
+
+
+class TestCheckpointsLeaveAtOnce:
+    def test_given_a_state_message_when_printed_then_the_print_buffer_is_flushed_right_after_it(self, monkeypatch, capsys):
+        from source_metronome import run as run_module
+
+        written = []
+
+        class Buffer:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def flush(self):
+                written.append("flush")
+
+        record = '{"type":"RECORD","record":{"stream":"invoices","data":{},"emitted_at":1}}'
+        state = '{"type":"STATE","state":{"type":"STREAM"}}'
+        monkeypatch.setattr(run_module, "PRINT_BUFFER", Buffer())
+        monkeypatch.setattr(run_module.MetronomeEntrypoint, "parse_args", lambda self, args: None)
+        monkeypatch.setattr(run_module.MetronomeEntrypoint, "run", lambda self, parsed: iter([record, state, record]))
+        monkeypatch.setattr(run_module.sys, "argv", ["source-metronome"])
+        real_print = print
+        monkeypatch.setattr("builtins.print", lambda text, end="\n": (written.append(text.strip()), real_print(text, end=end)))
+
+        run_module.run()
+
+        # Only a checkpoint is pushed out at once: records wait for the buffer's own interval.
+        assert written == [record, state, "flush", record]

@@ -216,6 +216,16 @@ class TestResumableInvoices:
         assert sorted(message.record.data["id"] for message in output.records) == ["inv-0", "inv-1", "inv-2"]
 
     @HttpMocker()
+    def test_given_pyairbytes_sync_id_and_a_complete_state_when_read_then_every_customer_is_read_again(self, http_mocker: HttpMocker = None):
+        # PyAirbyte gives every sync sync_id 1: its next sync is a new one, not a retry with nothing left.
+        _three_customers(http_mocker)
+
+        output = read_catalog(_catalog_of_sync(1), config(), state=_state({"complete": True}))
+
+        assert sorted(message.record.data["id"] for message in output.records) == ["inv-0", "inv-1", "inv-2"]
+        assert _stream_states(output)[-1] == {"complete": True}
+
+    @HttpMocker()
     def test_given_a_state_of_version_0_3_0_when_read_then_every_customer_is_read(self, http_mocker: HttpMocker = None):
         _three_customers(http_mocker)
 
