@@ -1,6 +1,7 @@
 """Nothing churned disappears, end to end against the fake: customers archived between two syncs keep
-their rows and records, an archived metric keeps its usage history, and invoice line items keep
-their keys whatever order Metronome serves them in."""
+their rows and records (in every stream synced as a full refresh, costs included), an archived
+metric keeps its usage history, and invoice line items keep their keys whatever order Metronome
+serves them in."""
 
 from typing import Any, Dict, List, Mapping, Tuple
 
@@ -10,6 +11,7 @@ from integration_tests.fake_metronome import (
     BALANCES,
     BILLABLE_METRICS,
     CONTRACTS,
+    COST_LINE_ITEMS,
     COSTS,
     CUSTOMERS,
     INVOICE_LINE_ITEMS,
@@ -18,6 +20,7 @@ from integration_tests.fake_metronome import (
     DatasetOptions,
     expected_cursors,
     expected_records,
+    primary_key,
 )
 from integration_tests.fake_metronome.timestamps import format_timestamp
 from integration_tests.record_checks import assert_cursors_match, assert_records_match
@@ -64,6 +67,29 @@ class TestCustomersArchivedBetweenSyncs:
                 assert_records_match(stream, second.records(stream), records)
         assert bool(_of_customers(second.records(USAGE), churned)) == include_archived
         assert_cursors_match(second.stream_states(), expected_cursors(fake.dataset, settings, state=saved))
+
+
+class TestCostsSyncedAsFullRefreshAfterChurn:
+    def test_given_a_customer_archived_after_sync_1_when_costs_refreshed_with_the_option_off_then_none_of_its_rows_is_deleted(self, start_fake, sync):
+        fake = start_fake(SMALL)
+        settings = {**SETTINGS, "include_archived_customers": False}
+        refreshed = {COSTS: "full_refresh", COST_LINE_ITEMS: "full_refresh"}
+        first = sync(fake, settings, sync_modes=refreshed)
+        churned = [customer.id for customer in fake.dataset.customers if _of_customers(first.records(COSTS), [customer.id])][:1]
+        assert churned, "the dataset should have a customer with costs"
+        fake.advance(hours=2)
+        fake.archive_customers(*churned)
+
+        second = sync(fake, settings, sync_modes=refreshed)
+
+        # The destination's table is overwritten by sync 2: every row sync 1 wrote must be in it again.
+        for stream in refreshed:
+            kept = {primary_key(stream, row) for row in _of_customers(second.records(stream), churned)}
+            written = {primary_key(stream, row) for row in _of_customers(first.records(stream), churned)}
+            assert written and written <= kept, f"{stream}: the archived customer's rows would be deleted"
+        expected = expected_records(fake.dataset, settings, full_refresh=refreshed)
+        for stream in refreshed:
+            assert_records_match(stream, second.records(stream), expected[stream])
 
 
 class TestArchivedMetric:

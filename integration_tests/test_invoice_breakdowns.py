@@ -52,6 +52,19 @@ class TestFirstSync:
         assert {record["status"] for record in run.records(INVOICE_BREAKDOWNS)} == {"DRAFT", "FINALIZED", "VOID"}
         assert_cursors_match(run.stream_states(), {stream: expected_breakdown_cursors(fake.dataset, settings) for stream in BOTH})
 
+    def test_given_the_option_off_when_both_synced_as_full_refresh_then_archived_customers_are_read_too(self, start_fake, sync):
+        fake = start_fake(SMALL)
+        settings = {**SINCE_JANUARY, "include_archived_customers": False}
+        archived = {customer.id for customer in fake.dataset.customers if customer.archived}
+        assert archived, "the dataset should have an archived customer"
+
+        run = sync(fake, settings, sync_modes={stream: "full_refresh" for stream in BOTH})
+
+        # A full refresh overwrites the table: leaving archived customers out would delete their rows.
+        assert archived <= {record["customer_id"] for record in run.records(INVOICE_BREAKDOWNS)}
+        assert_records_match(INVOICE_BREAKDOWNS, run.records(INVOICE_BREAKDOWNS), expected_breakdowns(fake.dataset, settings, full_refresh=True))
+        assert_records_match(INVOICE_BREAKDOWN_LINE_ITEMS, run.records(INVOICE_BREAKDOWN_LINE_ITEMS), expected_breakdown_line_items(fake.dataset, settings, full_refresh=True))
+
     def test_each_customer_costs_one_request_per_35_days_and_both_streams_share_every_page(self, start_fake, sync):
         fake = start_fake(SMALL)
 

@@ -1,9 +1,10 @@
 """Who and what to read: customers and their billable metrics, listed at most once per sync and
 shared by every stream, unless the user named them in the config.
 
-Customers come in two lists, active and archived: streams that overwrite their table (full refresh)
-read both, so a customer's records stay the day it is archived; incremental streams read the
-archived list only with include_archived_customers (their history stays in the destination)."""
+Customers come in two lists, active and archived: a stream synced as a full refresh (it overwrites
+its table) reads both, so a customer's records stay the day it is archived; an incremental sync
+reads the archived list only with include_archived_customers (its history stays in the destination).
+PartitionedStream.reads_archived_customers decides which."""
 
 import logging
 from dataclasses import dataclass, replace

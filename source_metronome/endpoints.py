@@ -2,8 +2,8 @@
 record shape. Adding an endpoint of a known family is one entry here and a JSON schema in schemas/.
 
 Families (source_metronome/streams/): AccountStream (an account-wide list), CustomerStream (one
-partition per customer, with a date range when it has a cursor; without one it is a full refresh
-and reads archived customers too), UsageStream (customer × billable metric), ContractStream and
+partition per customer, with a date range when it has a cursor; synced as a full refresh, as one
+without a cursor always is, it reads archived customers too), UsageStream (customer × billable metric), ContractStream and
 RateCardStream (one partition per item of another list, declared as `partitions_from`), and the
 streams emitted from the directory's lists.
 """

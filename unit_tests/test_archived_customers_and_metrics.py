@@ -1,6 +1,7 @@
-"""Nothing churned disappears: streams that overwrite their table (full refresh) read archived
-customers whatever include_archived_customers says; incremental streams follow it; archived billable
-metrics are listed, with their usage."""
+"""Nothing churned disappears: streams synced as a full refresh (which overwrites their table) read
+archived customers whatever include_archived_customers says, streams with a cursor too when the
+catalog picks full refresh; incremental syncs follow it; archived billable metrics are listed, with
+their usage."""
 
 import logging
 from typing import Any, Dict, List
@@ -27,6 +28,7 @@ from unit_tests.builders import (
     customer,
     customers_request,
     metric,
+    mock_every_customer,
     metrics_request,
     page,
     read_catalog,
@@ -104,6 +106,54 @@ class TestFullRefreshStreamsReadArchivedCustomers:
         partitions = [partition["customer_id"] for partition in CustomerStream(later, context).partitions()]
 
         assert partitions == [CUSTOMER, OTHER_CUSTOMER]
+
+
+class TestStreamsWithACursorSyncedAsFullRefreshReadArchivedCustomers:
+    @HttpMocker()
+    def test_given_include_archived_off_when_costs_synced_as_full_refresh_then_the_archived_customer_is_read(self, http_mocker: HttpMocker = None):
+        mock_every_customer(http_mocker, [customer()], [_archived(OTHER_CUSTOMER)])
+        http_mocker.get(costs_request(CUSTOMER), page([cost_item(1)]))
+        http_mocker.get(costs_request(OTHER_CUSTOMER), page([cost_item(2, cost=9.5)]))
+
+        output = read_catalog(
+            catalog_of(customer_costs=SyncMode.full_refresh, customer_cost_line_items=SyncMode.full_refresh),
+            config(include_archived_customers=False, max_concurrency=1),
+        )
+
+        assert [(record["customer_id"], record["start_timestamp"]) for record in records(output, "customer_costs")] == [
+            (CUSTOMER, "2024-03-01T00:00:00+00:00"),
+            (OTHER_CUSTOMER, "2024-03-02T00:00:00+00:00"),
+        ]
+        assert [(record["customer_id"], record["cost"]) for record in records(output, "customer_cost_line_items")] == [(CUSTOMER, 123.45), (OTHER_CUSTOMER, 9.5)]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_include_archived_off_when_costs_synced_incrementally_then_the_archived_customer_is_not_read(self, http_mocker: HttpMocker = None):
+        # Mocked as for the full refresh above: the mocker fails the test on any request not made, so
+        # neither the archived list nor the archived customer's costs may be asked for.
+        http_mocker.get(customers_request(), page([customer()]))
+        http_mocker.get(costs_request(CUSTOMER), page([cost_item(1)]))
+
+        output = read_catalog(catalog_of(customer_costs=SyncMode.incremental), config(include_archived_customers=False, max_concurrency=1))
+
+        assert _customer_ids(records(output, "customer_costs")) == [CUSTOMER]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_window_size_none_when_usage_synced_then_the_archived_customer_is_read_as_the_stream_is_full_refresh_only(self, http_mocker: HttpMocker = None):
+        mock_every_customer(http_mocker, [customer()], [_archived(OTHER_CUSTOMER)])
+        total = {**usage_item(1, value=42.0), "ending_before": "2024-03-16T00:00:00+00:00"}
+        for customer_id in (CUSTOMER, OTHER_CUSTOMER):
+            http_mocker.get(metrics_request(customer_id), page([metric()]))
+            http_mocker.post(usage_request(customer_id, window_size="NONE"), page([total]))
+
+        output = read_catalog(
+            catalog_of(usage_with_groups=SyncMode.full_refresh),
+            config(window_size="NONE", include_archived_customers=False, max_concurrency=1),
+        )
+
+        assert [(record["customer_id"], record["value"]) for record in records(output, "usage_with_groups")] == [(CUSTOMER, 42.0), (OTHER_CUSTOMER, 42.0)]
+        assert not output.errors
 
 
 class TestIncrementalStreamsFollowIncludeArchivedCustomers:

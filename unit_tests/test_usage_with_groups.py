@@ -17,6 +17,7 @@ from unit_tests.builders import (
     last_state,
     metric,
     metrics_request,
+    mock_every_customer,
     page,
     read_stream,
     records,
@@ -34,8 +35,12 @@ def _read(cfg, state=None, sync_mode=SyncMode.incremental, **kwargs):
     return read_stream(STREAM, cfg, state, sync_mode, **kwargs)
 
 
-def _one_customer_one_metric(http_mocker: HttpMocker, **metric_fields) -> None:
-    http_mocker.get(customers_request(), page([customer()]))
+def _one_customer_one_metric(http_mocker: HttpMocker, full_refresh: bool = False, **metric_fields) -> None:
+    # A full refresh reads both customer lists (the archived one is empty here); an incremental sync only the active one.
+    if full_refresh:
+        mock_every_customer(http_mocker, [customer()])
+    else:
+        http_mocker.get(customers_request(), page([customer()]))
     http_mocker.get(metrics_request(), page([metric(**metric_fields)]))
 
 
@@ -233,7 +238,7 @@ class TestUsageWindows:
 
     @HttpMocker()
     def test_given_none_window_when_read_then_one_request_for_the_whole_range_and_no_state(self, http_mocker: HttpMocker = None):
-        _one_customer_one_metric(http_mocker)
+        _one_customer_one_metric(http_mocker, full_refresh=True)
         http_mocker.post(usage_request(window_size="NONE"), page([{**usage_item(1), "ending_before": "2024-03-16T00:00:00+00:00", "value": 99}]))
 
         output = _read(config(window_size="NONE"), sync_mode=SyncMode.full_refresh)
@@ -243,7 +248,7 @@ class TestUsageWindows:
 
     @HttpMocker()
     def test_given_current_period_when_read_then_no_dates_are_sent_and_customers_without_a_plan_are_skipped(self, http_mocker: HttpMocker = None):
-        http_mocker.get(customers_request(), page([customer()]))
+        mock_every_customer(http_mocker, [customer()])
         http_mocker.get(metrics_request(), page([metric(), metric(OTHER_METRIC, "Storage")]))
         http_mocker.post(usage_request(current_period=True), page([usage_item(1)]))
         http_mocker.post(usage_request(metric_id=OTHER_METRIC, current_period=True), error(400, "Customer has no active plan or contract"))
@@ -285,7 +290,7 @@ class TestUsageIncremental:
 
     @HttpMocker()
     def test_given_a_saved_cursor_when_full_refresh_then_state_is_ignored(self, http_mocker: HttpMocker = None):
-        _one_customer_one_metric(http_mocker)
+        _one_customer_one_metric(http_mocker, full_refresh=True)
         http_mocker.post(usage_request(), page([usage_item(1)]))
 
         assert len(records(_read(config(), _saved_cursor("2024-03-14T00:00:00+00:00"), sync_mode=SyncMode.full_refresh))) == 1

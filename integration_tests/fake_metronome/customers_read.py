@@ -1,7 +1,9 @@
 """Which customers a sync reads, shared by every part of the ground truth: the configured ids, else
-every customer for the streams that overwrite their table (full refresh: customers, billable_metrics,
-invoices, invoice_line_items, contracts, balances), and for the incremental ones (usage and costs)
-every active customer, and archived ones with include_archived_customers."""
+every customer for a stream synced as a full refresh, which overwrites its table (customers,
+billable_metrics, invoices, invoice_line_items, contracts, balances, ..., and usage, costs and
+invoice breakdowns when the catalog picks full refresh for them, or usage with window_size NONE or
+current_period), and for an incremental sync (usage, costs, invoice breakdowns) every active
+customer, and archived ones with include_archived_customers."""
 
 from typing import Any, List, Mapping
 
@@ -9,7 +11,8 @@ from integration_tests.fake_metronome.dataset import Customer, Dataset
 
 
 def customer_ids_read(dataset: Dataset, config: Mapping[str, Any], every_customer: bool = False) -> List[str]:
-    """In the connector's order: active customers as listed, then archived ones."""
+    """In the connector's order: active customers as listed, then archived ones. `every_customer`:
+    the stream is synced as a full refresh."""
     if config.get("customer_ids"):
         return list(dict.fromkeys(config["customer_ids"]))
     # Metronome lists active customers by default and archived ones only with only_archived=true.

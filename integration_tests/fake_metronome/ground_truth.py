@@ -4,7 +4,9 @@ Written from the connector's documented behaviour (its spec and source_metronome
 directory.py), independently of its code, so that a connector bug shows up as a difference:
 
 - partitions: usage per customer × billable metric, costs per customer; customers are the
-  configured ids, else every active one (and archived ones with include_archived_customers);
+  configured ids, else every active one (and archived ones with include_archived_customers) in an
+  incremental sync, every customer, archived ones included, in a full refresh (the streams named
+  in `full_refresh`, and usage with window_size NONE or current_period, full refresh only);
   metrics are the configured ids, else each customer's listed metrics;
 - each partition reads [start, end): start is floor(start_date), or in an incremental sync
   max(start, saved cursor - lookback_days); end is min(ceil(end_date), ceil(now)); a range under
@@ -41,7 +43,7 @@ include them.
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Collection, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from integration_tests.fake_metronome.costs import cost_days
 from integration_tests.fake_metronome.customers_read import customer_ids_read as _customer_ids
@@ -117,16 +119,24 @@ def line_item_id(name: str, group_key: Optional[str], group_value: Optional[str]
     return json.dumps([name, group_key, group_value], separators=(",", ":"), ensure_ascii=False)
 
 
+def usage_is_full_refresh_only(config: Mapping[str, Any]) -> bool:
+    """With window_size NONE (one total per range) or current_period (Metronome's range) usage has
+    no cursor to resume from: it is offered in full refresh only."""
+    return config.get("window_size") == "NONE" or bool(config.get("current_period"))
+
+
 def read_plan(
     dataset: Dataset,
     config: Mapping[str, Any],
     now: Optional[datetime] = None,
     state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    full_refresh: Collection[str] = (),
 ) -> List[Partition]:
     """The partitions a correct sync reads, each with its range.
 
     `now` is the connector's clock (by default the server's); `state` maps a stream name to the
-    stream state it resumes from (give none for a full refresh).
+    stream state it resumes from; `full_refresh` names the streams with a cursor synced as full
+    refreshes (they read every customer, each over the whole range, whatever `state` says).
     """
     now = now or dataset.now
     saved = {stream: cursors_of(stream_state) for stream, stream_state in (state or {}).items()}
@@ -136,10 +146,13 @@ def read_plan(
         end = min(end, ceil_to_midnight(parse_timestamp(config["end_date"])))
     lookback = timedelta(days=config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
 
+    refreshed = set(full_refresh) | ({USAGE} if usage_is_full_refresh_only(config) else set())
+    saved = {stream: cursors for stream, cursors in saved.items() if stream not in refreshed}
+    read_by = {stream: set(_customer_ids(dataset, config, every_customer=stream in refreshed)) for stream in (USAGE, COSTS)}
     partitions = []
-    for customer_id in _customer_ids(dataset, config):
+    for customer_id in _customer_ids(dataset, config, every_customer=True):
         customer = dataset.customer(customer_id)
-        metrics = _metrics(dataset, config, customer_id)
+        metrics = list(_metrics(dataset, config, customer_id)) if customer_id in read_by[USAGE] else []
         if config.get("current_period"):
             period = dataset.current_period(customer) if customer else None
             # Read whole, whatever the state: the period is Metronome's, not a cursor's.
@@ -147,7 +160,7 @@ def read_plan(
             candidates = []
         else:
             candidates = [Partition(USAGE, customer_id, metric, start, end) for metric in metrics]
-        if customer is not None and not dataset.on_unique_plan(customer):
+        if customer is not None and customer_id in read_by[COSTS] and not dataset.on_unique_plan(customer):
             candidates.append(Partition(COSTS, customer_id, None, start, end))
         for partition in candidates:
             cursor = saved.get(partition.stream, {}).get(partition.key)
@@ -163,17 +176,18 @@ def expected_records(
     config: Mapping[str, Any],
     now: Optional[datetime] = None,
     state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    full_refresh: Collection[str] = (),
 ) -> Dict[str, List[Dict[str, Any]]]:
     """Per stream, exactly the records a correct sync emits, in the connector's record shape (with
-    nulls; see without_nulls)."""
+    nulls; see without_nulls). `full_refresh`: as read_plan's."""
     window_size = config.get("window_size", "DAY")
     records: Dict[str, List[Dict[str, Any]]] = {USAGE: [], COSTS: []}
-    for partition in read_plan(dataset, config, now, state):
+    for partition in read_plan(dataset, config, now, state, full_refresh):
         if partition.stream == USAGE:
             records[USAGE].extend(_usage_records(dataset, partition, window_size))
         else:
             records[COSTS].extend(_cost_records(dataset, partition))
-    records[COST_LINE_ITEMS] = expected_cost_line_items(dataset, config, now, state)
+    records[COST_LINE_ITEMS] = expected_cost_line_items(dataset, config, now, state, full_refresh)
     records[CUSTOMERS] = expected_customers(dataset, config)
     records[BILLABLE_METRICS] = expected_billable_metrics(dataset, config)
     records.update(expected_billing_records(dataset, config, now, state))
@@ -186,14 +200,16 @@ def expected_cost_line_items(
     config: Mapping[str, Any],
     now: Optional[datetime] = None,
     state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    full_refresh: Collection[str] = (),
 ) -> List[Dict[str, Any]]:
     """The customer_cost_line_items records: each cost day's credit types × line items, as rows.
 
     The same partitions and ranges as customer_costs, resumed from the line-item stream's own
-    state (state[COST_LINE_ITEMS]). A line item without a group has null group_key/group_value.
+    state (state[COST_LINE_ITEMS]), every customer read when COST_LINE_ITEMS is in `full_refresh`.
+    A line item without a group has null group_key/group_value.
     """
     rows = []
-    for partition in read_plan(dataset, config, now, _line_items_as_costs(state)):
+    for partition in read_plan(dataset, config, now, _line_items_as_costs(state), [COSTS] if COST_LINE_ITEMS in full_refresh else []):
         if partition.stream != COSTS:
             continue
         for day in _cost_records(dataset, partition):

@@ -2,7 +2,8 @@
 computed from the dataset (breakdowns.py cuts the invoices into windows; the API is not asked).
 
 Written from the streams' specification, independently of the connector's code:
-- partitions: one per customer the sync reads (customers_read.py), whatever its plan;
+- partitions: one per customer the sync reads (customers_read.py: every customer, archived ones
+  included, in a full refresh), whatever its plan;
 - each reads [start, end): start is floor(start_date), or in an incremental sync the later of it
   and the partition's saved cursor (at most the start of today) less lookback_days; end is
   min(ceil(end_date), ceil(now)); a range under a day is not read. The partition's cursor becomes
@@ -41,19 +42,19 @@ DEFAULT_LOOKBACK_DAYS = 7
 
 
 def breakdown_ranges(
-    dataset: Dataset, config: Mapping[str, Any], now: Optional[datetime] = None, saved: Optional[Mapping[str, Any]] = None
+    dataset: Dataset, config: Mapping[str, Any], now: Optional[datetime] = None, saved: Optional[Mapping[str, Any]] = None, full_refresh: bool = False
 ) -> Dict[str, Tuple[datetime, datetime]]:
     """Each customer read (by id) with the range [start, end) a correct sync reads for it, from the
-    stream's saved state `saved` (none for a full refresh)."""
+    stream's saved state `saved` (none for a full refresh, which reads every customer)."""
     now = now or dataset.now
     first = floor_to_midnight(parse_timestamp(config["start_date"]))
     end = ceil_to_midnight(now)
     if config.get("end_date"):
         end = min(end, ceil_to_midnight(parse_timestamp(config["end_date"])))
     back = timedelta(days=config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
-    cursors = saved_cursors(saved)
+    cursors = {} if full_refresh else saved_cursors(saved)
     ranges = {}
-    for customer in customers_read(dataset, config):
+    for customer in customers_read(dataset, config, every_customer=full_refresh):
         cursor = cursors.get(customer.id)
         start = first if cursor is None else max(first, min(cursor, floor_to_midnight(now)) - back)
         if end - start >= ONE_DAY:
@@ -70,11 +71,11 @@ def saved_cursors(saved: Optional[Mapping[str, Any]]) -> Dict[str, datetime]:
 
 
 def expected_breakdowns(
-    dataset: Dataset, config: Mapping[str, Any], now: Optional[datetime] = None, saved: Optional[Mapping[str, Any]] = None
+    dataset: Dataset, config: Mapping[str, Any], now: Optional[datetime] = None, saved: Optional[Mapping[str, Any]] = None, full_refresh: bool = False
 ) -> List[Dict[str, Any]]:
     window_size = config.get("breakdown_window_size", "DAY")
     records = []
-    for customer_id, (start, end) in breakdown_ranges(dataset, config, now, saved).items():
+    for customer_id, (start, end) in breakdown_ranges(dataset, config, now, saved, full_refresh).items():
         for item in breakdown_items(dataset, dataset.customer(customer_id), window_size=window_size):
             if start <= parse_timestamp(item["breakdown_start_timestamp"]) and parse_timestamp(item["breakdown_end_timestamp"]) <= end:
                 records.append({**item, "customer_id": customer_id})
@@ -82,10 +83,10 @@ def expected_breakdowns(
 
 
 def expected_breakdown_line_items(
-    dataset: Dataset, config: Mapping[str, Any], now: Optional[datetime] = None, saved: Optional[Mapping[str, Any]] = None
+    dataset: Dataset, config: Mapping[str, Any], now: Optional[datetime] = None, saved: Optional[Mapping[str, Any]] = None, full_refresh: bool = False
 ) -> List[Dict[str, Any]]:
     rows = []
-    for window in expected_breakdowns(dataset, config, now, saved):
+    for window in expected_breakdowns(dataset, config, now, saved, full_refresh):
         for line_item, line_item_id in zip(window["line_items"], invoice_line_item_ids(window["line_items"])):
             rows.append(
                 {

@@ -64,6 +64,15 @@ class PartitionedStream(MetronomeStream, ABC):
     def partitions(self) -> Iterable[StreamSlice]:
         """Each partition: `partition_fields` as its partition, what else the request needs as extra fields."""
 
+    @property
+    def reads_archived_customers(self) -> bool:
+        """Whether this sync of the stream reads archived customers too. A full refresh overwrites
+        its table, so it reads every customer whatever include_archived_customers says: otherwise a
+        customer's rows would vanish from the warehouse the day it is archived. An incremental sync
+        keeps its history in the destination and reads archived customers only with the option.
+        Known once stream_slices has the sync mode (until then, a full refresh)."""
+        return not self._incremental or self._config.include_archived_customers
+
     def dates_to_read(self, partition: StreamSlice) -> Optional[Mapping[str, str]]:
         """The partition's date range as its cursor slice; None if nothing is left to read. Full
         refresh streams without dates read each partition whole."""
@@ -201,21 +210,12 @@ class PartitionedStream(MetronomeStream, ABC):
 
 
 class CustomerStream(PartitionedStream):
-    """One partition per customer the sync reads, the customer id in the path or body. With a
-    cursor, each partition reads the date range [starting_on, ending_before) in the query.
-
-    Which customers: a stream without a cursor is a full refresh, which overwrites its table, so it
-    reads every customer, archived ones included: otherwise a customer's invoices, contracts and
-    balances would vanish from the warehouse the day it is archived. A stream with a cursor keeps
-    its history in the destination and reads archived customers only with include_archived_customers.
-    """
+    """One partition per customer the sync reads (reads_archived_customers), the customer id in the
+    path or body. With a cursor, each partition reads the date range [starting_on, ending_before)
+    in the query."""
 
     partition_fields = ("customer_id",)
     partition_description = "one per customer"
-
-    @property
-    def reads_archived_customers(self) -> bool:
-        return not self.endpoint.cursor or self._config.include_archived_customers
 
     def partitions(self) -> Iterable[StreamSlice]:
         for customer_id in self._directory.customer_ids(archived_too=self.reads_archived_customers):

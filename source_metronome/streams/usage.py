@@ -40,8 +40,7 @@ class UsageStream(PartitionedStream):
         return {} if self._config.current_period else super().dates_to_read(partition)
 
     def partitions(self) -> Iterable[StreamSlice]:
-        # Incremental: usage already synced stays in the destination when its customer is archived.
-        for customer_id, metrics in self._directory.billable_metrics_by_customer(archived_too=self._config.include_archived_customers):
+        for customer_id, metrics in self._directory.billable_metrics_by_customer(archived_too=self.reads_archived_customers):
             for metric in metrics:
                 yield StreamSlice(
                     partition={"customer_id": customer_id, "billable_metric_id": metric.id},
