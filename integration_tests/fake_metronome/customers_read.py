@@ -11,8 +11,9 @@ from integration_tests.fake_metronome.dataset import Customer, Dataset
 
 
 def customer_ids_read(dataset: Dataset, config: Mapping[str, Any], every_customer: bool = False) -> List[str]:
-    """In the connector's order: active customers as listed, then archived ones. `every_customer`:
-    the stream is synced as a full refresh."""
+    """Active customers as listed, then archived ones (the connector reads them in creation order;
+    the ground truth's records are compared whatever their order). `every_customer`: the stream is
+    synced as a full refresh."""
     if config.get("customer_ids"):
         return list(dict.fromkeys(config["customer_ids"]))
     # Metronome lists active customers by default and archived ones only with only_archived=true.
