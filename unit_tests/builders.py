@@ -220,6 +220,15 @@ def contracts_page(customer_id: str, ids: Sequence[str], cursor: Optional[str] =
     return HttpResponse(json.dumps({"data": [{"id": contract_id, "customer_id": customer_id} for contract_id in ids], "cursor": cursor}))
 
 
+# The rate schedule is read from start_date (config's 2024-03-01).
+RATES_START = "2024-03-01T00:00:00+00:00"
+
+
+def rate_schedule_entry(product_id: str, price: float = 1.5, starting_at: str = RATES_START, **fields: Any) -> Dict[str, Any]:
+    """An entry of a rate card's schedule: it has no id of its own (records.rate_id makes one)."""
+    return {"product_id": product_id, "product_name": product_id, "entitled": True, "starting_at": starting_at, "rate": {"rate_type": "FLAT", "price": price}, **fields}
+
+
 def state_of(stream: str, entries: List[Dict[str, Any]]):
     from airbyte_cdk.test.state_builder import StateBuilder
 

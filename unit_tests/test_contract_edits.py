@@ -79,7 +79,7 @@ class TestSharedPagesWithContracts:
         http_mocker.assert_number_of_calls(second, 2)
 
 
-class TestRefusals:
+class TestFeatureOff:
     @HttpMocker()
     def test_given_an_account_without_contracts_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
@@ -92,6 +92,8 @@ class TestRefusals:
         warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
         assert len(warnings) == 1 and warnings[0].startswith("Skipping the contract_edits stream: Metronome answered 403")
 
+
+class TestRefusedPartitions:
     @HttpMocker()
     def test_given_one_contract_refused_after_another_was_read_then_only_that_contract_is_skipped(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer()])

@@ -295,13 +295,6 @@ class TestIncremental:
         assert cursors == {METRIC: "2024-03-15T00:00:00+00:00", OTHER_METRIC: "2024-03-15T00:00:00+00:00"}
 
     @HttpMocker()
-    def test_given_a_saved_cursor_when_full_refresh_then_state_is_ignored(self, http_mocker: HttpMocker = None):
-        _one_customer_one_metric(http_mocker, full_refresh=True)
-        http_mocker.post(usage_request(), page([usage_item(1)]))
-
-        assert len(records(_read(config(), _saved_cursor("2024-03-14T00:00:00+00:00"), sync_mode=SyncMode.full_refresh))) == 1
-
-    @HttpMocker()
     def test_given_garbled_state_when_read_then_warns_and_reads_from_start_date(self, http_mocker: HttpMocker = None):
         _one_customer_one_metric(http_mocker)
         http_mocker.post(usage_request(), page([usage_item(1)]))
@@ -321,6 +314,20 @@ class TestIncremental:
 
         assert output.is_in_logs("Clamped 1 saved cursors that were in the future")
         assert len(output.records) == 1
+
+
+class TestFullRefresh:
+    @HttpMocker()
+    def test_given_a_saved_cursor_when_full_refresh_then_it_reads_from_start_date_and_moves_no_cursor(self, http_mocker: HttpMocker = None):
+        _one_customer_one_metric(http_mocker, full_refresh=True)
+        # Mocked from start_date only: a request from the saved cursor would find no answer.
+        http_mocker.post(usage_request(), page([usage_item(1)]))
+        saved = _saved_cursor("2024-03-14T00:00:00+00:00")
+
+        output = _read(config(), saved, sync_mode=SyncMode.full_refresh)
+
+        assert len(records(output)) == 1
+        assert last_state(output) == {"states": [{"partition": {"customer_id": CUSTOMER, "billable_metric_id": METRIC}, "cursor": {"ending_before": "2024-03-14T00:00:00+00:00"}}]}
 
 
 class TestArchivedCustomers:
