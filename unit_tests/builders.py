@@ -74,6 +74,13 @@ def customer(customer_id: str = CUSTOMER, name: str = "Example, Inc.") -> Dict[s
     return {"id": customer_id, "name": name, "external_id": name, "ingest_aliases": [], "custom_fields": {}}
 
 
+ARCHIVED_AT = "2024-03-10T00:00:00+00:00"
+
+
+def archived_customer(customer_id: str, name: str = "Churned, Inc.") -> Dict[str, Any]:
+    return {**customer(customer_id, name), "archived_at": ARCHIVED_AT}
+
+
 def metrics_request(customer_id: str = CUSTOMER, next_page: Optional[str] = None, limit: int = 100) -> HttpRequest:
     # Archived metrics are listed too: their usage history is read like any other metric's.
     params = {"limit": str(limit), "include_archived": "true", **({"next_page": next_page} if next_page else {})}

@@ -6,6 +6,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from unit_tests.builders import (
+    ARCHIVED_AT,
     CUSTOMER,
     METRIC,
     OTHER_CUSTOMER,
@@ -24,9 +25,6 @@ from unit_tests.builders import (
     usage_item,
     usage_request,
 )
-
-ARCHIVED_AT = "2024-03-10T00:00:00+00:00"
-
 
 class TestFullRefresh:
     @HttpMocker()

@@ -8,7 +8,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, catalog_of, config, contracts_page, contracts_request, customer, error, mock_every_customer, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, catalog_of, config, contracts_page, contracts_request, customer, error, mock_every_customer
 
 EDITS_URL = f"{BASE.removesuffix('/v1')}/v2/contracts/getEditHistory"
 

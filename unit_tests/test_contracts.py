@@ -15,7 +15,6 @@ from unit_tests.builders import (
     error,
     last_state,
     mock_every_customer,
-    page,
     read_stream,
 )
 

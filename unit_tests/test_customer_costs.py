@@ -3,8 +3,6 @@ cursor per customer; archived customers read in a full refresh, and in an increm
 include_archived_customers says so. customer_cost_line_items are another view of the same pages
 (test_customer_cost_line_items.py)."""
 
-from typing import Any, Dict
-
 import jsonschema
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
@@ -12,6 +10,7 @@ from airbyte_cdk.test.mock_http import HttpMocker
 from unit_tests.builders import (
     CUSTOMER,
     OTHER_CUSTOMER,
+    archived_customer,
     catalog_of,
     config,
     cost_item,
@@ -32,9 +31,6 @@ from unit_tests.builders import (
 COSTS = "customer_costs"
 SCHEMA = schema(COSTS)
 
-
-def _archived(customer_id: str) -> Dict[str, Any]:
-    return {**customer(customer_id, "Churned, Inc."), "archived_at": "2024-03-10T00:00:00+00:00"}
 
 
 class TestRecords:
@@ -103,7 +99,7 @@ class TestIncremental:
 class TestFullRefresh:
     @HttpMocker()
     def test_given_include_archived_off_when_synced_as_full_refresh_then_the_archived_customer_is_read(self, http_mocker: HttpMocker = None):
-        mock_every_customer(http_mocker, [customer()], [_archived(OTHER_CUSTOMER)])
+        mock_every_customer(http_mocker, [customer()], [archived_customer(OTHER_CUSTOMER)])
         http_mocker.get(costs_request(CUSTOMER), page([cost_item(1)]))
         http_mocker.get(costs_request(OTHER_CUSTOMER), page([cost_item(2, cost=9.5)]))
 
@@ -147,7 +143,7 @@ class TestArchivedCustomersInIncrementalSyncs:
     @HttpMocker()
     def test_given_a_config_saved_with_include_archived_when_read_then_archived_customers_are_read(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
-        http_mocker.get(customers_request(only_archived=True), page([_archived(OTHER_CUSTOMER)]))
+        http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER)]))
         for customer_id in (CUSTOMER, OTHER_CUSTOMER):
             http_mocker.get(costs_request(customer_id), page([cost_item(1)]))
 

@@ -4,8 +4,6 @@ sync; requested once per sync however many streams need it; a customer archived 
 listings is read once, as archived."""
 
 import logging
-from typing import Any, Dict
-
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
@@ -16,10 +14,12 @@ from source_metronome.streams.endpoint import Endpoint
 from source_metronome.streams.partitioned import CustomerStream
 from source_metronome.sync_context import SyncContext
 from unit_tests.builders import (
+    ARCHIVED_AT,
     CUSTOMER,
     METRIC,
     OTHER_CUSTOMER,
     OTHER_METRIC,
+    archived_customer,
     catalog,
     catalog_of,
     config,
@@ -37,13 +37,9 @@ from unit_tests.builders import (
     usage_request,
 )
 
-ARCHIVED_AT = "2024-03-10T00:00:00+00:00"
 THIRD_CUSTOMER = "5f0c5c33-4b59-4f55-9f3e-6c2f41a0c7d1"
 LOGGER = logging.getLogger("airbyte")
 
-
-def _archived(customer_id: str, name: str = "Churned, Inc.") -> Dict[str, Any]:
-    return {**customer(customer_id, name), "archived_at": ARCHIVED_AT}
 
 
 class TestFullRefresh:
@@ -60,7 +56,7 @@ class TestFullRefresh:
         assert not output.errors
 
     @HttpMocker()
-    def test_given_configured_customers_when_read_then_they_are_listed_by_id_active_and_archived(self, http_mocker: HttpMocker = None):
+    def test_given_configured_customers_when_read_then_they_are_listed_by_id_active_andarchived_customer(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(customer_ids=[CUSTOMER]), page([]))
         http_mocker.get(customers_request(only_archived=True, customer_ids=[CUSTOMER]), page([{**customer(), "archived_at": "2024-02-01T00:00:00+00:00"}]))
 
@@ -76,7 +72,7 @@ class TestArchivedCustomers:
     @HttpMocker()
     def test_given_include_archived_off_when_read_then_archived_customers_are_listed_with_archived_at(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
-        http_mocker.get(customers_request(only_archived=True), page([_archived(OTHER_CUSTOMER)]))
+        http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER)]))
 
         output = read_stream("customers", config(include_archived_customers=False), sync_mode=SyncMode.full_refresh)
 
@@ -84,10 +80,10 @@ class TestArchivedCustomers:
         assert not output.errors
 
     @HttpMocker()
-    def test_given_a_customer_in_both_lists_when_read_then_it_is_read_once_in_active_then_archived_order_as_archived(self, http_mocker: HttpMocker = None):
+    def test_given_a_customer_in_both_lists_when_read_then_it_is_read_once_in_active_then_archived_order_asarchived_customer(self, http_mocker: HttpMocker = None):
         # Archived between the two listings: in both, read once, at its first place, its archived copy emitted.
         http_mocker.get(customers_request(), page([customer(THIRD_CUSTOMER, "Third"), customer()]))
-        http_mocker.get(customers_request(only_archived=True), page([_archived(OTHER_CUSTOMER), _archived(CUSTOMER, "Example, Inc.")]))
+        http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER), archived_customer(CUSTOMER, "Example, Inc.")]))
         for customer_id in (THIRD_CUSTOMER, CUSTOMER, OTHER_CUSTOMER):
             http_mocker.get(invoices_request(customer_id), page([invoice(f"inv-{customer_id}")]))
 
@@ -103,7 +99,7 @@ class TestArchivedCustomers:
     @HttpMocker()
     def test_given_a_per_customer_stream_without_a_cursor_added_later_then_it_reads_archived_customers_by_its_family(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
-        http_mocker.get(customers_request(only_archived=True), page([_archived(OTHER_CUSTOMER)]))
+        http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER)]))
         settings = parse_config(config())
         budget = SyncBudget(settings.requests_per_second, LOGGER)
         context = SyncContext(settings, budget, Directory(settings, budget, LOGGER))

@@ -32,7 +32,7 @@ BREAKDOWNS = "invoice_breakdowns"
 LINE_ITEMS = "invoice_breakdown_line_items"
 
 
-class TestIncrementalRequests:
+class TestRequests:
     @HttpMocker()
     def test_given_75_days_of_range_when_read_then_three_requests_of_at_most_35_days_follow_each_other(self, http_mocker: HttpMocker = None):
         pieces = [

@@ -2,14 +2,14 @@
 per customer, archived customers included, full refresh only (invoices change until finalized and may
 be voided later). invoice_line_items are another view of the same pages (test_invoice_line_items.py)."""
 
-from typing import Any, Dict
-
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from unit_tests.builders import (
+    ARCHIVED_AT,
     CUSTOMER,
     OTHER_CUSTOMER,
+    archived_customer,
     catalog_of,
     config,
     customer,
@@ -24,9 +24,6 @@ from unit_tests.builders import (
     records,
 )
 
-
-def _archived(customer_id: str) -> Dict[str, Any]:
-    return {**customer(customer_id, "Churned, Inc."), "archived_at": "2024-03-10T00:00:00+00:00"}
 
 
 class TestFullRefresh:
@@ -58,7 +55,7 @@ class TestArchivedCustomers:
     @HttpMocker()
     def test_given_an_archived_customer_and_include_archived_off_when_invoices_and_line_items_read_then_both_keep_it(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
-        http_mocker.get(customers_request(only_archived=True), page([_archived(OTHER_CUSTOMER)]))
+        http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER)]))
         http_mocker.get(invoices_request(CUSTOMER), page([invoice("inv-1", "FINALIZED", invoice_line_item("CPU hours", 100.0))]))
         http_mocker.get(invoices_request(OTHER_CUSTOMER), page([invoice("inv-2", "FINALIZED", invoice_line_item("CPU hours", 100.0))]))
 
@@ -69,7 +66,7 @@ class TestArchivedCustomers:
 
         assert [(record["id"], record.get("archived_at")) for record in records(output, "customers")] == [
             (CUSTOMER, None),
-            (OTHER_CUSTOMER, "2024-03-10T00:00:00+00:00"),
+            (OTHER_CUSTOMER, ARCHIVED_AT),
         ]
         assert [record["id"] for record in records(output, "invoices")] == ["inv-1", "inv-2"]
         assert [record["customer_id"] for record in records(output, "invoice_line_items")] == [CUSTOMER, OTHER_CUSTOMER]

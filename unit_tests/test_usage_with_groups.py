@@ -1,8 +1,6 @@
 """usage_with_groups: one partition per (customer, billable metric), POST /v1/usage/groups over
 whole UTC days, grouped as the config asks, with a cursor per partition."""
 
-from typing import Any, Dict
-
 import jsonschema
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
@@ -12,6 +10,7 @@ from unit_tests.builders import (
     METRIC,
     OTHER_CUSTOMER,
     OTHER_METRIC,
+    archived_customer,
     config,
     customer,
     customers_request,
@@ -45,9 +44,6 @@ def _one_customer_one_metric(http_mocker: HttpMocker, full_refresh: bool = False
         http_mocker.get(customers_request(), page([customer()]))
     http_mocker.get(metrics_request(), page([metric(**metric_fields)]))
 
-
-def _archived(customer_id: str) -> Dict[str, Any]:
-    return {**customer(customer_id, "Churned, Inc."), "archived_at": "2024-03-10T00:00:00+00:00"}
 
 
 def _saved_cursor(ending_before: str):
@@ -333,7 +329,7 @@ class TestFullRefresh:
 class TestArchivedCustomers:
     @HttpMocker()
     def test_given_window_size_none_when_synced_then_the_archived_customer_is_read_as_the_stream_is_full_refresh_only(self, http_mocker: HttpMocker = None):
-        mock_every_customer(http_mocker, [customer()], [_archived(OTHER_CUSTOMER)])
+        mock_every_customer(http_mocker, [customer()], [archived_customer(OTHER_CUSTOMER)])
         total = {**usage_item(1, value=42.0), "ending_before": "2024-03-16T00:00:00+00:00"}
         for customer_id in (CUSTOMER, OTHER_CUSTOMER):
             http_mocker.get(metrics_request(customer_id), page([metric()]))
@@ -347,7 +343,7 @@ class TestArchivedCustomers:
     @HttpMocker()
     def test_given_a_config_saved_with_include_archived_when_read_incrementally_then_archived_customers_are_read(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer()]))
-        http_mocker.get(customers_request(only_archived=True), page([_archived(OTHER_CUSTOMER)]))
+        http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER)]))
         for customer_id in (CUSTOMER, OTHER_CUSTOMER):
             http_mocker.get(metrics_request(customer_id), page([metric()]))
             http_mocker.post(usage_request(customer_id), page([usage_item(1)]))
