@@ -56,7 +56,7 @@ class TestFullRefresh:
         assert not output.errors
 
     @HttpMocker()
-    def test_given_configured_customers_when_read_then_they_are_listed_by_id_active_andarchived_customer(self, http_mocker: HttpMocker = None):
+    def test_given_configured_customers_when_read_then_they_are_listed_by_id_active_and_archived(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(customer_ids=[CUSTOMER]), page([]))
         http_mocker.get(customers_request(only_archived=True, customer_ids=[CUSTOMER]), page([{**customer(), "archived_at": "2024-02-01T00:00:00+00:00"}]))
 
@@ -80,7 +80,7 @@ class TestArchivedCustomers:
         assert not output.errors
 
     @HttpMocker()
-    def test_given_a_customer_in_both_lists_when_read_then_it_is_read_once_in_active_then_archived_order_asarchived_customer(self, http_mocker: HttpMocker = None):
+    def test_given_a_customer_in_both_lists_when_read_then_it_is_read_once_in_active_then_archived_order_as_archived(self, http_mocker: HttpMocker = None):
         # Archived between the two listings: in both, read once, at its first place, its archived copy emitted.
         http_mocker.get(customers_request(), page([customer(THIRD_CUSTOMER, "Third"), customer()]))
         http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER), archived_customer(CUSTOMER, "Example, Inc.")]))

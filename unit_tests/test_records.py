@@ -154,7 +154,7 @@ class TestRateId:
 
         assert rate_id(same) == rate_id(self.BASE_ENTRY)
 
-    def test_no_pricing_group_values_and_empty_ones_are_the_samerate_schedule_entry(self):
+    def test_no_pricing_group_values_and_empty_ones_are_the_same_entry(self):
         assert rate_id(rate_schedule_entry("p1", pricing_group_values={})) == rate_id(rate_schedule_entry("p1"))
 
     def test_the_id_is_the_documented_digest(self):
