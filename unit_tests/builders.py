@@ -74,6 +74,13 @@ def customer(customer_id: str = CUSTOMER, name: str = "Example, Inc.") -> Dict[s
     return {"id": customer_id, "name": name, "external_id": name, "ingest_aliases": [], "custom_fields": {}}
 
 
+ARCHIVED_AT = "2024-03-10T00:00:00+00:00"
+
+
+def archived_customer(customer_id: str, name: str = "Churned, Inc.") -> Dict[str, Any]:
+    return {**customer(customer_id, name), "archived_at": ARCHIVED_AT}
+
+
 def metrics_request(customer_id: str = CUSTOMER, next_page: Optional[str] = None, limit: int = 100) -> HttpRequest:
     # Archived metrics are listed too: their usage history is read like any other metric's.
     params = {"limit": str(limit), "include_archived": "true", **({"next_page": next_page} if next_page else {})}
@@ -147,6 +154,86 @@ def cost_item(day: int, cost: float = 123.45) -> Dict[str, Any]:
             }
         },
     }
+
+
+def invoices_request(customer_id: str = CUSTOMER, next_page: Optional[str] = None) -> HttpRequest:
+    """GET /v1/customers/{customer_id}/invoices as invoices and invoice_line_items ask it: every
+    status, sort=date_asc (the connector pins the order Metronome documents both ways)."""
+    params = {"sort": "date_asc", "limit": "100", **({"next_page": next_page} if next_page else {})}
+    return HttpRequest(f"{BASE}/customers/{customer_id}/invoices", query_params=params)
+
+
+def invoice_line_item(name: str, total: float) -> Dict[str, Any]:
+    return {"type": "usage", "name": name, "credit_type": {"id": "usd", "name": "USD (cents)"}, "total": total, "quantity": 3}
+
+
+def invoice(invoice_id: str, status: str = "FINALIZED", *line_items: Mapping[str, Any]) -> Dict[str, Any]:
+    return {
+        "id": invoice_id,
+        "status": status,
+        "start_timestamp": "2024-02-01T00:00:00+00:00",
+        "end_timestamp": "2024-03-01T00:00:00+00:00",
+        "total": sum(item["total"] for item in line_items),
+        "line_items": list(line_items),
+    }
+
+
+BREAKDOWN_INVOICE = "6a37bb88-8538-48c5-b37b-a41c836328bd"
+USD = {"id": "2714e483-4ff1-48e4-9e25-ac732e8f24f2", "name": "USD (cents)"}
+MARCH_16 = "2024-03-16T00:00:00+00:00"
+
+
+def breakdowns_request(
+    starting_on: str, ending_before: str = MARCH_16, customer_id: str = CUSTOMER, window_size: str = "DAY", limit: int = 100, next_page: Optional[str] = None
+) -> HttpRequest:
+    params = {"starting_on": starting_on, "ending_before": ending_before, "window_size": window_size, "sort": "date_asc", "limit": str(limit)}
+    if next_page:
+        params["next_page"] = next_page
+    return HttpRequest(f"{BASE}/customers/{customer_id}/invoices/breakdowns", query_params=params)
+
+
+def breakdown_line_item(name: str, total: float, quantity: Optional[float] = None, **fields: Any) -> Dict[str, Any]:
+    item = {"credit_type": USD, "name": name, "type": "usage", "total": total, "product_id": "5c1f40cd-9ff8-4e90-ae53-5f81b0e9d1e8", **fields}
+    if quantity is not None:
+        item["quantity"] = quantity
+    return item
+
+
+def breakdown(day: int, month: int = 3, line_items: Optional[List[Dict[str, Any]]] = None, form: str = "+00:00") -> Dict[str, Any]:
+    """One daily window of the invoice BREAKDOWN_INVOICE, its timestamps in `form`."""
+    lines = line_items if line_items is not None else [breakdown_line_item("CPU hours", 250.0, 10.0)]
+    return {
+        "id": BREAKDOWN_INVOICE,
+        "customer_id": CUSTOMER,
+        "type": "USAGE",
+        "status": "DRAFT",
+        "credit_type": USD,
+        "start_timestamp": "2024-03-01T00:00:00+00:00",
+        "end_timestamp": "2024-04-01T00:00:00+00:00",
+        "breakdown_start_timestamp": f"2024-{month:02d}-{day:02d}T00:00:00{form}",
+        "breakdown_end_timestamp": f"2024-{month:02d}-{day + 1:02d}T00:00:00{form}",
+        "line_items": lines,
+        "total": sum(line["total"] for line in lines),
+    }
+
+
+def contracts_request(customer_id: str = CUSTOMER, cursor: Optional[str] = None) -> HttpRequest:
+    """POST /v2/contracts/list: archived contracts too, 20 a page (Metronome's limit), the cursor in the body."""
+    body = {"include_archived": True, "customer_id": customer_id, "limit": 20, **({"cursor": cursor} if cursor else {})}
+    return HttpRequest(f"{BASE.removesuffix('/v1')}/v2/contracts/list", body=body)
+
+
+def contracts_page(customer_id: str, ids: Sequence[str], cursor: Optional[str] = None) -> HttpResponse:
+    return HttpResponse(json.dumps({"data": [{"id": contract_id, "customer_id": customer_id} for contract_id in ids], "cursor": cursor}))
+
+
+# The rate schedule is read from start_date (config's 2024-03-01).
+RATES_START = "2024-03-01T00:00:00+00:00"
+
+
+def rate_schedule_entry(product_id: str, price: float = 1.5, starting_at: str = RATES_START, **fields: Any) -> Dict[str, Any]:
+    """An entry of a rate card's schedule: it has no id of its own (records.rate_id makes one)."""
+    return {"product_id": product_id, "product_name": product_id, "entitled": True, "starting_at": starting_at, "rate": {"rate_type": "FLAT", "price": price}, **fields}
 
 
 def state_of(stream: str, entries: List[Dict[str, Any]]):

@@ -8,7 +8,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, error, mock_every_customer, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, error, mock_every_customer
 
 CONFIGURATIONS_URL = f"{BASE}/getCustomerBillingProviderConfigurations"
 
@@ -27,7 +27,7 @@ def _read(**overrides):
     return read(SourceMetronome(), config(**overrides), catalog("billing_provider_configurations", sync_mode=SyncMode.full_refresh))
 
 
-class TestBillingProviderConfigurations:
+class TestFullRefresh:
     @HttpMocker()
     def test_given_two_customers_when_read_then_one_request_each_without_page_parameters(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
@@ -42,6 +42,8 @@ class TestBillingProviderConfigurations:
         http_mocker.assert_number_of_calls(first, 1)
         http_mocker.assert_number_of_calls(second, 1)
 
+
+class TestFeatureOff:
     @HttpMocker()
     def test_given_the_endpoint_refused_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer()])

@@ -8,20 +8,9 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_metronome import SourceMetronome
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, catalog_of, config, customer, error, mock_every_customer, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, catalog_of, config, contracts_page, contracts_request, customer, error, mock_every_customer
 
-ROOT = BASE.removesuffix("/v1")
-CONTRACTS_URL = f"{ROOT}/v2/contracts/list"
-EDITS_URL = f"{ROOT}/v2/contracts/getEditHistory"
-
-
-def _contracts_request(customer_id: str, cursor=None) -> HttpRequest:
-    body = {"include_archived": True, "customer_id": customer_id, "limit": 20, **({"cursor": cursor} if cursor else {})}
-    return HttpRequest(CONTRACTS_URL, body=body)
-
-
-def _contracts_page(customer_id: str, ids, cursor=None) -> HttpResponse:
-    return HttpResponse(json.dumps({"data": [{"id": contract_id, "customer_id": customer_id} for contract_id in ids], "cursor": cursor}))
+EDITS_URL = f"{BASE.removesuffix('/v1')}/v2/contracts/getEditHistory"
 
 
 def _edits_request(customer_id: str, contract_id: str) -> HttpRequest:
@@ -37,13 +26,13 @@ def _read(*streams: str, **overrides):
     return read(SourceMetronome(), config(**overrides), catalog(*streams, sync_mode=SyncMode.full_refresh))
 
 
-class TestRequestsAndKeys:
+class TestFullRefresh:
     @HttpMocker()
     def test_given_contracts_on_two_pages_when_read_then_each_contracts_edits_are_asked_once_with_customer_and_contract(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
-        http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1"], cursor="more"))
-        http_mocker.post(_contracts_request(CUSTOMER, cursor="more"), _contracts_page(CUSTOMER, ["c2-archived"]))
-        http_mocker.post(_contracts_request(OTHER_CUSTOMER), _contracts_page(OTHER_CUSTOMER, ["c3"]))
+        http_mocker.post(contracts_request(CUSTOMER), contracts_page(CUSTOMER, ["c1"], cursor="more"))
+        http_mocker.post(contracts_request(CUSTOMER, cursor="more"), contracts_page(CUSTOMER, ["c2-archived"]))
+        http_mocker.post(contracts_request(OTHER_CUSTOMER), contracts_page(OTHER_CUSTOMER, ["c3"]))
         edit_requests = []
         for customer_id, contract_id, edits in ((CUSTOMER, "c1", ["e1", "e2"]), (CUSTOMER, "c2-archived", ["e3"]), (OTHER_CUSTOMER, "c3", [])):
             edit_requests.append(_edits_request(customer_id, contract_id))
@@ -59,8 +48,8 @@ class TestRequestsAndKeys:
     @HttpMocker()
     def test_given_a_contract_repeated_across_pages_when_read_then_its_edits_are_asked_once(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer()])
-        http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1"], cursor="more"))
-        http_mocker.post(_contracts_request(CUSTOMER, cursor="more"), _contracts_page(CUSTOMER, ["c1"]))
+        http_mocker.post(contracts_request(CUSTOMER), contracts_page(CUSTOMER, ["c1"], cursor="more"))
+        http_mocker.post(contracts_request(CUSTOMER, cursor="more"), contracts_page(CUSTOMER, ["c1"]))
         edits = _edits_request(CUSTOMER, "c1")
         http_mocker.post(edits, _edits("e1"))
 
@@ -70,13 +59,13 @@ class TestRequestsAndKeys:
         http_mocker.assert_number_of_calls(edits, 1)
 
 
-class TestSharedContractsPages:
+class TestSharedPagesWithContracts:
     @HttpMocker()
     def test_given_contracts_and_contract_edits_in_one_sync_when_read_in_either_order_then_each_contracts_page_is_requested_once(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer()])
-        first, second = _contracts_request(CUSTOMER), _contracts_request(CUSTOMER, cursor="more")
-        http_mocker.post(first, _contracts_page(CUSTOMER, ["c1"], cursor="more"))
-        http_mocker.post(second, _contracts_page(CUSTOMER, ["c2"]))
+        first, second = contracts_request(CUSTOMER), contracts_request(CUSTOMER, cursor="more")
+        http_mocker.post(first, contracts_page(CUSTOMER, ["c1"], cursor="more"))
+        http_mocker.post(second, contracts_page(CUSTOMER, ["c2"]))
         http_mocker.post(_edits_request(CUSTOMER, "c1"), _edits("e1"))
         http_mocker.post(_edits_request(CUSTOMER, "c2"), _edits("e2"))
 
@@ -90,12 +79,12 @@ class TestSharedContractsPages:
         http_mocker.assert_number_of_calls(second, 2)
 
 
-class TestRefusals:
+class TestFeatureOff:
     @HttpMocker()
     def test_given_an_account_without_contracts_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
-        http_mocker.post(_contracts_request(CUSTOMER), error(403, "Contracts are not enabled for this account"))
-        http_mocker.post(_contracts_request(OTHER_CUSTOMER), error(403, "Contracts are not enabled for this account"))
+        http_mocker.post(contracts_request(CUSTOMER), error(403, "Contracts are not enabled for this account"))
+        http_mocker.post(contracts_request(OTHER_CUSTOMER), error(403, "Contracts are not enabled for this account"))
 
         output = _read("contract_edits")
 
@@ -103,10 +92,12 @@ class TestRefusals:
         warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
         assert len(warnings) == 1 and warnings[0].startswith("Skipping the contract_edits stream: Metronome answered 403")
 
+
+class TestRefusedPartitions:
     @HttpMocker()
     def test_given_one_contract_refused_after_another_was_read_then_only_that_contract_is_skipped(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer()])
-        http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1", "c2"]))
+        http_mocker.post(contracts_request(CUSTOMER), contracts_page(CUSTOMER, ["c1", "c2"]))
         http_mocker.post(_edits_request(CUSTOMER, "c1"), _edits("e1"))
         http_mocker.post(_edits_request(CUSTOMER, "c2"), error(404, "Contract not found"))
 
@@ -120,8 +111,8 @@ class TestRefusals:
     @HttpMocker()
     def test_given_a_customer_gone_after_another_was_listed_then_only_that_customers_contracts_are_skipped(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Gone")])
-        http_mocker.post(_contracts_request(CUSTOMER), _contracts_page(CUSTOMER, ["c1"]))
-        http_mocker.post(_contracts_request(OTHER_CUSTOMER), error(404, "Customer not found"))
+        http_mocker.post(contracts_request(CUSTOMER), contracts_page(CUSTOMER, ["c1"]))
+        http_mocker.post(contracts_request(OTHER_CUSTOMER), error(404, "Customer not found"))
         http_mocker.post(_edits_request(CUSTOMER, "c1"), _edits("e1"))
 
         output = _read("contract_edits", max_concurrency=1)

@@ -25,7 +25,7 @@ def _read(**overrides):
     return read(SourceMetronome(), config(**overrides), catalog("customer_alerts", sync_mode=SyncMode.full_refresh))
 
 
-class TestCustomerAlerts:
+class TestFullRefresh:
     @HttpMocker()
     def test_given_every_status_on_two_pages_when_read_then_each_alert_is_keyed_by_customer_and_alert_id(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
@@ -39,6 +39,8 @@ class TestCustomerAlerts:
         rows = sorted((message.record.data["customer_id"], message.record.data["alert_id"], message.record.data["alert"]["status"]) for message in output.records)
         assert rows == sorted([(CUSTOMER, "a1", "enabled"), (CUSTOMER, "a2", "disabled"), (CUSTOMER, "a3", "archived"), (OTHER_CUSTOMER, "a1", "enabled")])
 
+
+class TestFeatureOff:
     @HttpMocker()
     def test_given_alerts_refused_for_the_account_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer()])

@@ -1,6 +1,7 @@
-"""customer_costs and customer_cost_line_items: one partition per customer, GET
-/v1/customers/{id}/costs over whole UTC days, a cursor per customer; the two streams are two
-views of the same pages."""
+"""customer_costs: one partition per customer, GET /v1/customers/{id}/costs over whole UTC days, a
+cursor per customer; archived customers read in a full refresh, and in an incremental sync when
+include_archived_customers says so. customer_cost_line_items are another view of the same pages
+(test_customer_cost_line_items.py)."""
 
 import jsonschema
 from airbyte_cdk.models import SyncMode
@@ -9,13 +10,16 @@ from airbyte_cdk.test.mock_http import HttpMocker
 from unit_tests.builders import (
     CUSTOMER,
     OTHER_CUSTOMER,
+    archived_customer,
     catalog_of,
     config,
     cost_item,
     costs_request,
     customer,
     customers_request,
+    error,
     last_state,
+    mock_every_customer,
     page,
     read_catalog,
     read_stream,
@@ -25,21 +29,11 @@ from unit_tests.builders import (
 )
 
 COSTS = "customer_costs"
-LINE_ITEMS = "customer_cost_line_items"
-USD = "2714e483-4ff1-48e4-9e25-ac732e8f24f2"
 SCHEMA = schema(COSTS)
 
 
-def _cost_day_with_two_line_items(day: int):
-    item = cost_item(day, cost=10.0)
-    item["credit_types"][USD]["line_item_breakdown"] = [
-        {"name": "CPU hours", "cost": 7.5, "group_key": "region", "group_value": "US-East"},
-        {"name": "Platform fee", "cost": 2.5},
-    ]
-    return item
 
-
-class TestCostsRecords:
+class TestRecords:
     @staticmethod
     def _read_two_customers(http_mocker: HttpMocker):
         http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
@@ -89,7 +83,7 @@ class TestCostsRecords:
         assert sorted(record["customer_id"] for record in records(output, COSTS)) == sorted(both)
 
 
-class TestCostsIncremental:
+class TestIncremental:
     @HttpMocker()
     def test_given_a_saved_cursor_when_read_then_lookback_is_reread_and_cursor_moves_to_the_start_of_today(self, http_mocker: HttpMocker = None):
         http_mocker.get(costs_request(starting_on="2024-03-03T00:00:00+00:00"), page([cost_item(14)]))
@@ -102,34 +96,73 @@ class TestCostsIncremental:
         }
 
 
-class TestCostsSharedPages:
+class TestFullRefresh:
     @HttpMocker()
-    def test_given_both_cost_streams_when_read_then_each_page_is_requested_once_and_line_items_add_up(self, http_mocker: HttpMocker = None):
-        costs = costs_request()
-        http_mocker.get(costs, page([_cost_day_with_two_line_items(1)]))
+    def test_given_include_archived_off_when_synced_as_full_refresh_then_the_archived_customer_is_read(self, http_mocker: HttpMocker = None):
+        mock_every_customer(http_mocker, [customer()], [archived_customer(OTHER_CUSTOMER)])
+        http_mocker.get(costs_request(CUSTOMER), page([cost_item(1)]))
+        http_mocker.get(costs_request(OTHER_CUSTOMER), page([cost_item(2, cost=9.5)]))
 
-        output = read_catalog(catalog_of(customer_costs=SyncMode.incremental, customer_cost_line_items=SyncMode.incremental), config(customer_ids=[CUSTOMER]))
+        output = read_catalog(
+            catalog_of(customer_costs=SyncMode.full_refresh, customer_cost_line_items=SyncMode.full_refresh),
+            config(include_archived_customers=False, max_concurrency=1),
+        )
 
-        http_mocker.assert_number_of_calls(costs, 1)
-        [day] = records(output, COSTS)
-        line_items = records(output, LINE_ITEMS)
-        assert [(item["line_item_name"], item["line_item_id"]) for item in line_items] == [
-            ("CPU hours", '["CPU hours","region","US-East"]'),
-            ("Platform fee", '["Platform fee",null,null]'),
+        assert [(record["customer_id"], record["start_timestamp"]) for record in records(output, COSTS)] == [
+            (CUSTOMER, "2024-03-01T00:00:00+00:00"),
+            (OTHER_CUSTOMER, "2024-03-02T00:00:00+00:00"),
         ]
-        assert sum(item["cost"] for item in line_items) == day["credit_types"][USD]["cost"]
-        assert {item["start_timestamp"] for item in line_items} == {day["start_timestamp"]}
-        assert line_items[0]["credit_type_name"] == "USD (cents)" and line_items[0]["customer_id"] == CUSTOMER
+        assert [(record["customer_id"], record["cost"]) for record in records(output, "customer_cost_line_items")] == [(CUSTOMER, 123.45), (OTHER_CUSTOMER, 9.5)]
+        assert not output.errors
 
 
-class TestLineItemsIncremental:
+class TestArchivedCustomersInIncrementalSyncs:
     @HttpMocker()
-    def test_given_line_items_alone_when_read_then_they_keep_their_own_per_customer_state(self, http_mocker: HttpMocker = None):
-        http_mocker.get(costs_request(), page([_cost_day_with_two_line_items(1)]))
+    def test_given_include_archived_off_when_synced_incrementally_then_the_archived_customer_is_not_read(self, http_mocker: HttpMocker = None):
+        # Mocked as for the full refresh above: the mocker fails the test on any request not made, so
+        # neither the archived list nor the archived customer's costs may be asked for.
+        http_mocker.get(customers_request(), page([customer()]))
+        http_mocker.get(costs_request(CUSTOMER), page([cost_item(1)]))
 
-        output = read_stream(LINE_ITEMS, config(customer_ids=[CUSTOMER]))
+        output = read_catalog(catalog_of(customer_costs=SyncMode.incremental), config(include_archived_customers=False, max_concurrency=1))
 
-        assert len(output.records) == 2
-        assert last_state(output) == {
-            "states": [{"partition": {"customer_id": CUSTOMER}, "cursor": {"end_timestamp": "2024-03-15T00:00:00+00:00"}}]
-        }
+        assert [record["customer_id"] for record in records(output, COSTS)] == [CUSTOMER]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_the_default_config_when_read_then_archived_customers_are_not_even_listed(self, http_mocker: HttpMocker = None):
+        # The mocker fails the sync on any request not set up here: the archived list is not asked for.
+        http_mocker.get(customers_request(), page([customer()]))
+        http_mocker.get(costs_request(), page([cost_item(1)]))
+
+        output = read_catalog(catalog_of(customer_costs=SyncMode.incremental), config())
+
+        assert [record["customer_id"] for record in records(output, COSTS)] == [CUSTOMER]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_a_config_saved_with_include_archived_when_read_then_archived_customers_are_read(self, http_mocker: HttpMocker = None):
+        http_mocker.get(customers_request(), page([customer()]))
+        http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER)]))
+        for customer_id in (CUSTOMER, OTHER_CUSTOMER):
+            http_mocker.get(costs_request(customer_id), page([cost_item(1)]))
+
+        output = read_catalog(catalog_of(customer_costs=SyncMode.incremental), {**config(max_concurrency=1), "include_archived_customers": True})
+
+        assert [record["customer_id"] for record in records(output, COSTS)] == [CUSTOMER, OTHER_CUSTOMER]
+
+
+class TestRefusedPartitions:
+    @HttpMocker()
+    def test_given_costs_refused_for_one_customer_when_read_then_it_is_skipped_with_a_summary_and_others_are_read(self, http_mocker: HttpMocker = None):
+        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Unique plan")]))
+        http_mocker.get(costs_request(), page([cost_item(1)]))
+        http_mocker.get(costs_request(OTHER_CUSTOMER), error(400, "Costs are not supported for customers with a UNIQUE billable metric"))
+
+        output = read_stream(COSTS, config())
+
+        assert output.errors == []
+        assert [message.record.data["customer_id"] for message in output.records] == [CUSTOMER]
+        assert output.is_in_logs(f"skipping customer_id {OTHER_CUSTOMER}: Metronome answered 400")
+        assert output.is_in_logs("skipped 1 partitions that Metronome refused")
+        assert last_state(output) == {"states": [{"partition": {"customer_id": CUSTOMER}, "cursor": {"end_timestamp": "2024-03-15T00:00:00+00:00"}}]}

@@ -21,7 +21,7 @@ def _read(**overrides):
     return read(SourceMetronome(), config(**overrides), catalog("customer_plans", sync_mode=SyncMode.full_refresh))
 
 
-class TestCustomerPlans:
+class TestFullRefresh:
     @HttpMocker()
     def test_given_two_customers_and_two_pages_when_read_then_every_plan_comes_with_its_customer(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])
@@ -34,6 +34,8 @@ class TestCustomerPlans:
         rows = sorted((message.record.data["customer_id"], message.record.data["id"]) for message in output.records)
         assert rows == sorted([(CUSTOMER, "cp1"), (CUSTOMER, "cp2"), (OTHER_CUSTOMER, "cp3")])
 
+
+class TestFeatureOff:
     @HttpMocker()
     def test_given_a_contracts_account_refusing_plans_when_read_then_the_stream_is_skipped_with_one_warning(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(), customer(OTHER_CUSTOMER, "Other")])

@@ -1,5 +1,6 @@
 """The HTTP exchange (http_exchange.py): what each answer means, how long a retry waits, and how a
-request is retried, paced and given up on, on a fake clock against mocked HTTP."""
+request is retried, paced and given up on, on a fake clock against mocked HTTP; and what a sync
+makes of it: retry, or stop naming the partition."""
 
 import logging
 from datetime import datetime, timedelta, timezone
@@ -24,10 +25,11 @@ from source_metronome.http_exchange import (
 )
 from source_metronome.pacing import SyncBudget
 from source_metronome.source import CHECK_RETRY_LIMITS
-from unit_tests.builders import BASE, TOKEN, error, page
+from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, TOKEN, config, cost_item, costs_request, error, page, read_stream
 from unit_tests.fake_clock import FakeClock
 
 URL = f"{BASE}/customers"
+COSTS = "customer_costs"
 LOGGER = logging.getLogger("test")
 
 
@@ -261,3 +263,90 @@ class TestQuotedMessages:
 
         assert any("<redacted>" in record.getMessage() for record in caplog.records)
         assert not any(TOKEN in record.getMessage() for record in caplog.records)
+
+
+# The exchange seen from a whole sync, through SourceMetronome's read.
+
+
+@pytest.fixture
+def sync_clock(monkeypatch):
+    """Backoff waits are taken on the fake clock instead of slept (with the request pacer's waits,
+    all under a second)."""
+    clock = FakeClock()
+    monkeypatch.setattr("source_metronome.http_exchange.time.sleep", clock.sleep)
+    return clock
+
+
+def _cursors(output):
+    return {tuple(entry["partition"].values()): entry["cursor"] for entry in output.most_recent_state.stream_state.__dict__["states"]}
+
+
+@pytest.mark.usefixtures("sync_clock")
+class TestInASync:
+    """A stream retries what a retry can fix, and otherwise stops naming its partition, whose state
+    does not move; customer_costs stands for every stream here."""
+
+    @HttpMocker()
+    def test_given_server_errors_then_success_when_read_then_retried_with_backoff_and_records_returned(self, http_mocker: HttpMocker = None):
+        http_mocker.get(costs_request(), [error(503, "unavailable"), error(429, "slow down", {"Retry-After": "2"}), page([cost_item(1)])])
+
+        output = read_stream(COSTS, config(customer_ids=[CUSTOMER]))
+
+        assert len(output.records) == 1
+        assert output.errors == []
+
+    def test_given_rate_limited_with_retry_after_when_read_then_waits_as_told(self, sync_clock):
+        with HttpMocker() as http_mocker:
+            http_mocker.get(costs_request(), [error(429, "slow down", {"Retry-After": "2"}), page([cost_item(1)])])
+            output = read_stream(COSTS, config(customer_ids=[CUSTOMER]))
+
+        assert len(output.records) == 1
+        long_waits = [wait for wait in sync_clock.slept if wait >= 1]
+        assert len(long_waits) == 1 and 1.9 < long_waits[0] <= 2, "the wait Metronome asked for, without the CDK's extra second"
+
+    @HttpMocker()
+    def test_given_truncated_body_once_when_read_then_page_is_fetched_again_and_nothing_partial_is_emitted(self, http_mocker: HttpMocker = None):
+        http_mocker.get(costs_request(), [HttpResponse('{"data": [{"start_timestamp": "2024-03-01T00:00:00+00:00"', 200), page([cost_item(1), cost_item(2)])])
+
+        output = read_stream(COSTS, config(customer_ids=[CUSTOMER]))
+
+        assert [message.record.data["start_timestamp"][:10] for message in output.records] == ["2024-03-01", "2024-03-02"]
+
+    @HttpMocker()
+    def test_given_proxy_keeps_answering_html_when_read_then_stream_fails_naming_the_partition_and_state_does_not_move(self, http_mocker: HttpMocker = None):
+        http_mocker.get(costs_request(), HttpResponse("<html>502 Bad Gateway</html>", 200))
+
+        output = read_stream(COSTS, config(customer_ids=[CUSTOMER]), expecting_exception=True)
+
+        messages = [error.trace.error.message for error in output.errors]
+        assert any(f"customer_costs stopped at customer_id {CUSTOMER}" in message and "not a page of data" in message for message in messages), messages
+        assert output.records == []
+        assert not any(message.state.stream.stream_state.__dict__.get("states") for message in output.state_messages)
+
+    @HttpMocker()
+    def test_given_token_revoked_mid_sync_when_read_then_sync_stops_with_config_error_and_no_token_in_output(self, http_mocker: HttpMocker = None):
+        http_mocker.get(costs_request(), page([cost_item(1)]))
+        http_mocker.get(costs_request(OTHER_CUSTOMER), error(401, "Token revoked"))
+
+        # One reader, so the first customer is read before the second: with more, a request waiting
+        # for its turn is never sent once another was refused the token, and which one that is varies.
+        sequential = config(customer_ids=[CUSTOMER, OTHER_CUSTOMER], max_concurrency=1)
+        output = read_stream(COSTS, sequential, expecting_exception=True)
+
+        first_error = output.errors[0].trace.error
+        assert first_error.failure_type == FailureType.config_error
+        assert first_error.message == "Metronome rejected the API token (401): Token revoked"
+        assert _cursors(output) == {(CUSTOMER,): {"end_timestamp": "2024-03-15T00:00:00+00:00"}}
+        assert all(TOKEN not in line for line in map(str, output._messages))
+
+    @HttpMocker()
+    def test_given_server_errors_that_never_stop_when_read_then_retries_are_bounded_and_the_error_names_endpoint_partition_and_status(self, http_mocker: HttpMocker = None):
+        request = costs_request()
+        http_mocker.get(request, error(503, "Service unavailable"))
+
+        output = read_stream(COSTS, config(customer_ids=[CUSTOMER]), expecting_exception=True)
+
+        message = output.errors[0].trace.error.message
+        assert f"customer_costs stopped at customer_id {CUSTOMER}" in message
+        assert f"Metronome answered 503 to GET /v1/customers/{CUSTOMER}/costs: Service unavailable" in message
+        http_mocker.assert_number_of_calls(request, 9)  # the first attempt and 8 retries

@@ -1,17 +1,18 @@
-"""invoice_breakdowns and invoice_breakdown_line_items: one partition per customer, GET
-/v1/customers/{id}/invoices/breakdowns asked in ranges of at most 35 days (DAY) or 24 hours (HOUR),
-a cursor per customer on breakdown_end_timestamp; the two streams are two views of the same pages."""
-
-from typing import Any, Dict, List, Optional
+"""invoice_breakdowns: one partition per customer, GET /v1/customers/{id}/invoices/breakdowns asked
+in ranges of at most 35 days (DAY) or 24 hours (HOUR), a cursor per customer on
+breakdown_end_timestamp. invoice_breakdown_line_items are another view of the same pages
+(test_invoice_breakdown_line_items.py)."""
 
 import jsonschema
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
+from airbyte_cdk.test.mock_http import HttpMocker
 
 from unit_tests.builders import (
-    BASE,
     CUSTOMER,
+    MARCH_16,
     OTHER_CUSTOMER,
+    breakdown,
+    breakdowns_request,
     catalog_of,
     config,
     customer,
@@ -29,42 +30,6 @@ from unit_tests.builders import (
 
 BREAKDOWNS = "invoice_breakdowns"
 LINE_ITEMS = "invoice_breakdown_line_items"
-INVOICE = "6a37bb88-8538-48c5-b37b-a41c836328bd"
-USD = {"id": "2714e483-4ff1-48e4-9e25-ac732e8f24f2", "name": "USD (cents)"}
-MARCH_16 = "2024-03-16T00:00:00+00:00"
-
-
-def breakdowns_request(
-    starting_on: str, ending_before: str = MARCH_16, customer_id: str = CUSTOMER, window_size: str = "DAY", limit: int = 100, next_page: Optional[str] = None
-) -> HttpRequest:
-    params = {"starting_on": starting_on, "ending_before": ending_before, "window_size": window_size, "sort": "date_asc", "limit": str(limit)}
-    if next_page:
-        params["next_page"] = next_page
-    return HttpRequest(f"{BASE}/customers/{customer_id}/invoices/breakdowns", query_params=params)
-
-
-def line_item(name: str, total: float, quantity: Optional[float] = None, **fields: Any) -> Dict[str, Any]:
-    item = {"credit_type": USD, "name": name, "type": "usage", "total": total, "product_id": "5c1f40cd-9ff8-4e90-ae53-5f81b0e9d1e8", **fields}
-    if quantity is not None:
-        item["quantity"] = quantity
-    return item
-
-
-def breakdown(day: int, month: int = 3, line_items: Optional[List[Dict[str, Any]]] = None, form: str = "+00:00") -> Dict[str, Any]:
-    lines = line_items if line_items is not None else [line_item("CPU hours", 250.0, 10.0)]
-    return {
-        "id": INVOICE,
-        "customer_id": CUSTOMER,
-        "type": "USAGE",
-        "status": "DRAFT",
-        "credit_type": USD,
-        "start_timestamp": "2024-03-01T00:00:00+00:00",
-        "end_timestamp": "2024-04-01T00:00:00+00:00",
-        "breakdown_start_timestamp": f"2024-{month:02d}-{day:02d}T00:00:00{form}",
-        "breakdown_end_timestamp": f"2024-{month:02d}-{day + 1:02d}T00:00:00{form}",
-        "line_items": lines,
-        "total": sum(line["total"] for line in lines),
-    }
 
 
 class TestRequests:
@@ -152,49 +117,15 @@ class TestRecordsAndKeys:
         assert record["customer_id"] == CUSTOMER and record["total"] == 250.0
         jsonschema.validate(record, schema(BREAKDOWNS))
 
-    @HttpMocker()
-    def test_given_both_streams_when_read_then_each_page_is_requested_once_and_line_items_add_up_to_each_window(self, http_mocker: HttpMocker = None):
-        lines = [line_item("CPU hours", 250.0, 10.0, group_key="region", group_value="US-East"), line_item("CPU hours", 0.25, 1.0), line_item("Platform fee", 5000.0, 1.0, type="scheduled")]
-        request = breakdowns_request("2024-03-01T00:00:00+00:00")
-        http_mocker.get(request, page([breakdown(1, line_items=lines), breakdown(2, line_items=lines[:2])]))
-
-        output = read_catalog(catalog_of(invoice_breakdowns=SyncMode.incremental, invoice_breakdown_line_items=SyncMode.incremental), config(customer_ids=[CUSTOMER]))
-
-        http_mocker.assert_number_of_calls(request, 1)
-        windows = records(output, BREAKDOWNS)
-        items = records(output, LINE_ITEMS)
-        assert len(items) == 5
-        for window in windows:
-            in_window = [item for item in items if item["breakdown_start_timestamp"] == window["breakdown_start_timestamp"]]
-            assert sum(item["total"] for item in in_window) == window["total"]
-            assert {(item["invoice_id"], item["customer_id"], item["breakdown_end_timestamp"]) for item in in_window} == {(INVOICE, CUSTOMER, window["breakdown_end_timestamp"])}
-        keys = [(item["invoice_id"], item["breakdown_start_timestamp"], item["line_item_id"]) for item in items]
-        assert len(set(keys)) == len(keys)
-        for item in items:
-            jsonschema.validate(item, schema(LINE_ITEMS))
-
-    @HttpMocker()
-    def test_a_windows_line_item_has_the_line_item_id_of_its_line_on_the_invoice(self, http_mocker: HttpMocker = None):
-        lines = [line_item("CPU hours", 250.0, 10.0, group_key="region", group_value="US-East"), line_item("Seats", 1000.0, 1.0, type="subscription")]
-        http_mocker.get(breakdowns_request("2024-03-01T00:00:00+00:00"), page([breakdown(1, line_items=lines)]))
-        invoice = {key: value for key, value in breakdown(1, line_items=[{**line, "total": line["total"] * 31} for line in lines]).items() if not key.startswith("breakdown_")}
-        http_mocker.get(HttpRequest(f"{BASE}/customers/{CUSTOMER}/invoices", query_params={"sort": "date_asc", "limit": "100"}), page([invoice]))
-
-        output = read_catalog(catalog_of(invoice_breakdown_line_items=SyncMode.incremental, invoice_line_items=SyncMode.full_refresh), config(customer_ids=[CUSTOMER]))
-
-        window_ids = [item["line_item_id"] for item in records(output, LINE_ITEMS)]
-        invoice_ids = [item["line_item_id"] for item in records(output, "invoice_line_items")]
-        assert window_ids == invoice_ids and len(set(window_ids)) == 2
-
 
 class TestIncremental:
     @HttpMocker()
     def test_given_a_saved_cursor_when_read_then_lookback_is_reread_in_one_request_and_cursor_moves_to_the_start_of_today(self, http_mocker: HttpMocker = None):
         request = breakdowns_request("2024-03-03T00:00:00+00:00")
         http_mocker.get(request, page([breakdown(14)]))
-        state = state_of(BREAKDOWNS, [{"partition": {"customer_id": CUSTOMER}, "cursor": {"breakdown_end_timestamp": "2024-03-10T00:00:00+00:00"}}])
+        saved = [{"partition": {"customer_id": CUSTOMER}, "cursor": {"breakdown_end_timestamp": "2024-03-10T00:00:00+00:00"}}]
 
-        output = read_stream(BREAKDOWNS, config(customer_ids=[CUSTOMER]), state)
+        output = read_stream(BREAKDOWNS, config(customer_ids=[CUSTOMER]), state_of(BREAKDOWNS, saved))
 
         http_mocker.assert_number_of_calls(request, 1)
         assert last_state(output) == {"states": [{"partition": {"customer_id": CUSTOMER}, "cursor": {"breakdown_end_timestamp": "2024-03-15T00:00:00+00:00"}}]}
@@ -209,6 +140,25 @@ class TestIncremental:
 
         assert last_state(output) == {"states": saved}
         assert any("skipping customer_id" in message.log.message for message in output.logs)
+
+
+class TestFullRefresh:
+    @HttpMocker()
+    def test_given_a_saved_cursor_when_full_refresh_then_every_window_from_start_date_is_read_and_the_saved_cursor_is_left_as_it_was(self, http_mocker: HttpMocker = None):
+        http_mocker.get(customers_request(), page([customer()]))
+        # A full refresh reads archived customers too (none here).
+        http_mocker.get(customers_request(only_archived=True), page([]))
+        http_mocker.get(breakdowns_request("2024-03-01T00:00:00+00:00"), page([breakdown(1), breakdown(2)]))
+        saved = [{"partition": {"customer_id": CUSTOMER}, "cursor": {"breakdown_end_timestamp": "2024-03-10T00:00:00+00:00"}}]
+
+        output = read_stream(BREAKDOWNS, config(), state_of(BREAKDOWNS, saved), sync_mode=SyncMode.full_refresh)
+
+        assert [(record["customer_id"], record["breakdown_start_timestamp"]) for record in records(output)] == [
+            (CUSTOMER, "2024-03-01T00:00:00+00:00"),
+            (CUSTOMER, "2024-03-02T00:00:00+00:00"),
+        ]
+        assert last_state(output) == {"states": saved}, "a full refresh moves no cursor"
+        assert not output.errors
 
 
 class TestFeatureOff:

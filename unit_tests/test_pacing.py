@@ -1,4 +1,5 @@
-import uuid
+"""The sync's request pace (pacing.py): one interval between requests, no burst after idling, a quarter
+slower once per burst of 429s, never below the floor; and the same seen from a read."""
 
 import pytest
 from airbyte_cdk.sources.streams.call_rate import CallRateLimitHit
@@ -7,8 +8,7 @@ from airbyte_cdk.test.mock_http import HttpMocker
 
 from source_metronome import SourceMetronome
 from source_metronome.pacing import EvenPacePolicy
-from source_metronome.state import CHECKPOINTS_PER_STREAM
-from unit_tests.builders import CUSTOMER, catalog, config, cost_item, costs_request, customer, customers_request, error, page
+from unit_tests.builders import catalog, config, cost_item, costs_request, customer, customers_request, error, page
 from unit_tests.fake_clock import FakeClock
 
 COSTS = "customer_costs"
@@ -79,31 +79,3 @@ def test_given_rate_limited_when_read_then_retried_with_the_pace_dropped_by_a_qu
     assert output.is_in_logs("pacing at 6.00 requests/s")
     assert output.is_in_logs(r"customer_costs: done: 1 partitions read, 1 records, 3 requests \(1 retries, 1 rate-limited\)")
 
-
-@HttpMocker()
-def test_given_many_partitions_when_read_then_state_is_written_a_bounded_number_of_times_and_completely_at_the_end(http_mocker: HttpMocker = None):
-    customer_ids = [str(uuid.UUID(int=number)) for number in range(1, 4 * CHECKPOINTS_PER_STREAM + 1)]
-    http_mocker.get(customers_request(), page([customer(customer_id) for customer_id in customer_ids]))
-    for customer_id in customer_ids:
-        http_mocker.get(costs_request(customer_id), page([cost_item(1)]))
-
-    output = read(SourceMetronome(), config(), catalog(COSTS))
-
-    states = [message.state.stream.stream_state.__dict__["states"] for message in output.state_messages]
-    assert len(output.records) == len(customer_ids)
-    assert len(states) <= CHECKPOINTS_PER_STREAM + 2, "each STATE carries every cursor: one per partition would grow with their square"
-    assert [len(state) for state in states] == sorted(len(state) for state in states), "state only grows"
-    assert {entry["partition"]["customer_id"] for entry in states[-1]} == set(customer_ids)
-
-
-@HttpMocker()
-def test_given_few_partitions_when_read_then_state_follows_every_partition(http_mocker: HttpMocker = None):
-    other = str(uuid.UUID(int=7))
-    http_mocker.get(customers_request(), page([customer(), customer(other)]))
-    http_mocker.get(costs_request(), page([cost_item(1)]))
-    http_mocker.get(costs_request(other), page([cost_item(1)]))
-
-    output = read(SourceMetronome(), config(), catalog(COSTS))
-
-    assert [len(message.state.stream.stream_state.__dict__["states"]) for message in output.state_messages] == [1, 2]
-    assert CUSTOMER in str(output.state_messages[0].state.stream.stream_state.__dict__)

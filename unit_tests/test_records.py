@@ -1,12 +1,16 @@
-"""Record shaping for the invoice streams: line items keep every served field and get a stable id,
-the same whatever order Metronome serves them in."""
+"""Records' identity functions (records.py): invoice and cost line items keep every served field and
+get a stable id, the same whatever order Metronome serves them in; a rate schedule entry gets a
+rate_id from what identifies it."""
 
+import hashlib
+import json
+
+import pytest
 from airbyte_cdk.sources.types import StreamSlice
 
-from source_metronome.records import cost_line_items, invoice_line_item_digest, invoice_line_items, with_customer
+from source_metronome.records import cost_line_items, invoice_line_item_digest, invoice_line_items, rate_id, with_customer
+from unit_tests.builders import CUSTOMER, RATES_START, USD, rate_schedule_entry
 
-CUSTOMER = "04ca7e72-4229-4a6e-ab11-9f7376fccbcb"
-USD = {"id": "2714e483-4ff1-48e4-9e25-ac732e8f24f2", "name": "USD (cents)"}
 SLICE = StreamSlice(partition={"customer_id": CUSTOMER}, cursor_slice={})
 
 
@@ -120,3 +124,39 @@ class TestWithCustomer:
     def test_the_partition_customer_is_added_and_the_rest_kept(self):
         [record] = with_customer({"id": "b-1", "balance": 0.1}, SLICE)
         assert record == {"id": "b-1", "balance": 0.1, "customer_id": CUSTOMER}
+
+
+class TestRateId:
+    BASE_ENTRY = rate_schedule_entry("p1", pricing_group_values={"region": "us", "tier": "a"}, ending_before="2024-04-01T00:00:00+00:00", billing_frequency="MONTHLY")
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"product_id": "p2"},
+            {"pricing_group_values": {"region": "eu", "tier": "a"}},
+            {"pricing_group_values": None},
+            {"starting_at": "2024-03-02T00:00:00+00:00"},
+            {"ending_before": None},
+            {"billing_frequency": "ANNUAL"},
+        ],
+    )
+    def test_entries_that_differ_in_an_identifying_field_get_different_ids(self, change):
+        assert rate_id({**self.BASE_ENTRY, **change}) != rate_id(self.BASE_ENTRY)
+
+    def test_the_id_stays_when_the_price_or_the_timestamp_form_or_the_key_order_changes(self):
+        same = {
+            **self.BASE_ENTRY,
+            "rate": {"rate_type": "FLAT", "price": 99.0},
+            "entitled": False,
+            "starting_at": "2024-03-01T00:00:00.000Z",
+            "pricing_group_values": {"tier": "a", "region": "us"},
+        }
+
+        assert rate_id(same) == rate_id(self.BASE_ENTRY)
+
+    def test_no_pricing_group_values_and_empty_ones_are_the_same_entry(self):
+        assert rate_id(rate_schedule_entry("p1", pricing_group_values={})) == rate_id(rate_schedule_entry("p1"))
+
+    def test_the_id_is_the_documented_digest(self):
+        identity = json.dumps(["p1", {"region": "us", "tier": "a"}, "MONTHLY", RATES_START, "2024-04-01T00:00:00+00:00"], separators=(",", ":"), sort_keys=True)
+        assert rate_id(self.BASE_ENTRY) == hashlib.sha256(identity.encode()).hexdigest()[:16]

@@ -6,11 +6,11 @@ import logging
 import uuid
 
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
+from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_metronome.refresh_progress import RefreshProgress
-from unit_tests.builders import BASE, CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, discovered, mock_every_customer, page, read_catalog
+from unit_tests.builders import CUSTOMER, OTHER_CUSTOMER, catalog, config, customer, discovered, invoice, invoices_request, mock_every_customer, page, read_catalog
 
 SYNC = 4711
 THIRD_CUSTOMER = "f0a5d2c4-8b1e-4f3a-9c6d-2e7b8a9c0d1e"
@@ -149,14 +149,6 @@ class TestResumedState:
 # Through the source, with mocked HTTP.
 
 
-def _invoices_request(customer_id):
-    return HttpRequest(f"{BASE}/customers/{customer_id}/invoices", query_params={"sort": "date_asc", "limit": "100"})
-
-
-def _invoice(invoice_id):
-    return {"id": invoice_id, "line_items": [], "total": 100}
-
-
 def _catalog_of_sync(sync_id):
     configured = catalog(INVOICES, sync_mode=SyncMode.full_refresh)
     configured.streams[0].sync_id = sync_id
@@ -170,7 +162,7 @@ def _state(stream_state):
 def _three_customers(http_mocker):
     mock_every_customer(http_mocker, [customer(CUSTOMER), customer(OTHER_CUSTOMER), customer(THIRD_CUSTOMER)])
     for number, customer_id in enumerate((CUSTOMER, OTHER_CUSTOMER, THIRD_CUSTOMER)):
-        http_mocker.get(_invoices_request(customer_id), page([_invoice(f"inv-{number}")]))
+        http_mocker.get(invoices_request(customer_id), page([invoice(f"inv-{number}")]))
 
 
 def _stream_states(output):
@@ -200,7 +192,7 @@ class TestResumableInvoices:
     @HttpMocker()
     def test_given_a_state_of_this_sync_when_read_then_only_unfinished_customers_are_requested(self, http_mocker: HttpMocker = None):
         mock_every_customer(http_mocker, [customer(CUSTOMER), customer(OTHER_CUSTOMER), customer(THIRD_CUSTOMER)])
-        http_mocker.get(_invoices_request(THIRD_CUSTOMER), page([_invoice("inv-2")]))
+        http_mocker.get(invoices_request(THIRD_CUSTOMER), page([invoice("inv-2")]))
 
         output = read_catalog(_catalog_of_sync(SYNC), config(), state=_state({"sync_id": SYNC, "done_through": OTHER_CUSTOMER, "done_beyond": []}))
 
@@ -242,7 +234,7 @@ class TestResumableInvoices:
         # across the point a resumed attempt starts from.
         mock_every_customer(http_mocker, [listed[CUSTOMER], listed[OTHER_CUSTOMER]], archived=[{**listed[THIRD_CUSTOMER], "archived_at": "2024-02-01T00:00:00Z"}])
         for number, customer_id in enumerate(created):
-            http_mocker.get(_invoices_request(customer_id), page([_invoice(f"inv-{number}")]))
+            http_mocker.get(invoices_request(customer_id), page([invoice(f"inv-{number}")]))
 
         output = read_catalog(_catalog_of_sync(SYNC), config(max_concurrency=1))
 

@@ -1,11 +1,15 @@
-"""State in proportion to the account: compact shared cursors, checkpoints paced by time (state.py)."""
+"""State in proportion to the account: compact shared cursors, checkpoints paced by time (state.py),
+and the STATE messages of a sync read with mocked HTTP."""
 
 import json
 import logging
 import uuid
 from datetime import datetime, timezone
 
-from source_metronome.state import BIG_STATE_PARTITIONS, MIN_CHECKPOINT_SECONDS, PartitionCursors
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from source_metronome.state import BIG_STATE_PARTITIONS, CHECKPOINTS_PER_STREAM, MIN_CHECKPOINT_SECONDS, PartitionCursors
+from unit_tests.builders import CUSTOMER, config, cost_item, costs_request, customer, customers_request, page, read_stream
 from unit_tests.fake_clock import FakeClock
 
 NOW = datetime(2024, 3, 15, 12, tzinfo=timezone.utc)
@@ -90,3 +94,32 @@ class TestCheckpointPacing:
 
         assert 1 < len(checkpoints) - 1 <= clock.now // MIN_CHECKPOINT_SECONDS
         assert len(final["states"][0]["partition"]["customer_id"]) == 2 * BIG_STATE_PARTITIONS, "and the whole state at the end"
+
+
+class TestStateMessagesOfASync:
+    @HttpMocker()
+    def test_given_many_partitions_when_read_then_state_is_written_a_bounded_number_of_times_and_completely_at_the_end(self, http_mocker: HttpMocker = None):
+        customer_ids = [str(uuid.UUID(int=number)) for number in range(1, 4 * CHECKPOINTS_PER_STREAM + 1)]
+        http_mocker.get(customers_request(), page([customer(customer_id) for customer_id in customer_ids]))
+        for customer_id in customer_ids:
+            http_mocker.get(costs_request(customer_id), page([cost_item(1)]))
+
+        output = read_stream("customer_costs", config())
+
+        states = [message.state.stream.stream_state.__dict__["states"] for message in output.state_messages]
+        assert len(output.records) == len(customer_ids)
+        assert len(states) <= CHECKPOINTS_PER_STREAM + 2, "each STATE carries every cursor: one per partition would grow with their square"
+        assert [len(state) for state in states] == sorted(len(state) for state in states), "state only grows"
+        assert {entry["partition"]["customer_id"] for entry in states[-1]} == set(customer_ids)
+
+    @HttpMocker()
+    def test_given_few_partitions_when_read_then_state_follows_every_partition(self, http_mocker: HttpMocker = None):
+        other = str(uuid.UUID(int=7))
+        http_mocker.get(customers_request(), page([customer(), customer(other)]))
+        http_mocker.get(costs_request(), page([cost_item(1)]))
+        http_mocker.get(costs_request(other), page([cost_item(1)]))
+
+        output = read_stream("customer_costs", config())
+
+        assert [len(message.state.stream.stream_state.__dict__["states"]) for message in output.state_messages] == [1, 2]
+        assert CUSTOMER in str(output.state_messages[0].state.stream.stream_state.__dict__)

@@ -10,6 +10,7 @@ from unit_tests.builders import (
     METRIC,
     OTHER_CUSTOMER,
     OTHER_METRIC,
+    archived_customer,
     config,
     customer,
     customers_request,
@@ -44,11 +45,12 @@ def _one_customer_one_metric(http_mocker: HttpMocker, full_refresh: bool = False
     http_mocker.get(metrics_request(), page([metric(**metric_fields)]))
 
 
+
 def _saved_cursor(ending_before: str):
     return state_of(STREAM, [{"partition": {"customer_id": CUSTOMER, "billable_metric_id": METRIC}, "cursor": {"ending_before": ending_before}}])
 
 
-class TestUsageRecords:
+class TestRecords:
     @staticmethod
     def _read_two_days(http_mocker: HttpMocker):
         """The 1st, and the 15th with its timestamps in Z with milliseconds; the request asks for
@@ -88,7 +90,7 @@ class TestUsageRecords:
             jsonschema.validate(record, SCHEMA)
 
 
-class TestUsagePartitions:
+class TestPartitions:
     @HttpMocker()
     def test_given_configured_customers_and_metrics_when_read_then_nothing_is_listed(self, http_mocker: HttpMocker = None):
         for customer_id in (CUSTOMER, OTHER_CUSTOMER):
@@ -122,7 +124,7 @@ class TestUsagePartitions:
         assert len(records(_read(config()))) == 1
 
 
-class TestUsagePagination:
+class TestPagination:
     @HttpMocker()
     def test_given_several_pages_when_read_then_next_page_goes_in_the_query_and_the_body_stays(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(limit=2), page([customer()]))
@@ -174,7 +176,7 @@ class TestUsagePagination:
         assert output.is_in_logs("GET /v1/customers answered with the same next_page token it was sent; pagination ended there.")
 
 
-class TestUsageGrouping:
+class TestGrouping:
     @HttpMocker()
     def test_given_group_by_when_read_then_sent_only_for_metrics_with_the_key_and_logged_once_per_other(self, http_mocker: HttpMocker = None):
         http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Other")]))
@@ -226,7 +228,7 @@ class TestUsageGrouping:
         assert "group_by and group_keys/group_filters cannot be set together" in trace.trace.error.message
 
 
-class TestUsageWindows:
+class TestWindows:
     @HttpMocker()
     def test_given_hour_windows_when_read_then_the_request_still_covers_whole_utc_days(self, http_mocker: HttpMocker = None):
         _one_customer_one_metric(http_mocker)
@@ -259,7 +261,7 @@ class TestUsageWindows:
         assert output.is_in_logs("Customer has no active plan or contract")
 
 
-class TestUsageIncremental:
+class TestIncremental:
     @HttpMocker()
     def test_when_read_then_each_partitions_cursor_stops_at_the_start_of_today(self, http_mocker: HttpMocker = None):
         _one_customer_one_metric(http_mocker)
@@ -289,13 +291,6 @@ class TestUsageIncremental:
         assert cursors == {METRIC: "2024-03-15T00:00:00+00:00", OTHER_METRIC: "2024-03-15T00:00:00+00:00"}
 
     @HttpMocker()
-    def test_given_a_saved_cursor_when_full_refresh_then_state_is_ignored(self, http_mocker: HttpMocker = None):
-        _one_customer_one_metric(http_mocker, full_refresh=True)
-        http_mocker.post(usage_request(), page([usage_item(1)]))
-
-        assert len(records(_read(config(), _saved_cursor("2024-03-14T00:00:00+00:00"), sync_mode=SyncMode.full_refresh))) == 1
-
-    @HttpMocker()
     def test_given_garbled_state_when_read_then_warns_and_reads_from_start_date(self, http_mocker: HttpMocker = None):
         _one_customer_one_metric(http_mocker)
         http_mocker.post(usage_request(), page([usage_item(1)]))
@@ -315,3 +310,70 @@ class TestUsageIncremental:
 
         assert output.is_in_logs("Clamped 1 saved cursors that were in the future")
         assert len(output.records) == 1
+
+
+class TestFullRefresh:
+    @HttpMocker()
+    def test_given_a_saved_cursor_when_full_refresh_then_it_reads_from_start_date_and_moves_no_cursor(self, http_mocker: HttpMocker = None):
+        _one_customer_one_metric(http_mocker, full_refresh=True)
+        # Mocked from start_date only: a request from the saved cursor would find no answer.
+        http_mocker.post(usage_request(), page([usage_item(1)]))
+        saved = _saved_cursor("2024-03-14T00:00:00+00:00")
+
+        output = _read(config(), saved, sync_mode=SyncMode.full_refresh)
+
+        assert len(records(output)) == 1
+        assert last_state(output) == {"states": [{"partition": {"customer_id": CUSTOMER, "billable_metric_id": METRIC}, "cursor": {"ending_before": "2024-03-14T00:00:00+00:00"}}]}
+
+
+class TestArchivedCustomers:
+    @HttpMocker()
+    def test_given_window_size_none_when_synced_then_the_archived_customer_is_read_as_the_stream_is_full_refresh_only(self, http_mocker: HttpMocker = None):
+        mock_every_customer(http_mocker, [customer()], [archived_customer(OTHER_CUSTOMER)])
+        total = {**usage_item(1, value=42.0), "ending_before": "2024-03-16T00:00:00+00:00"}
+        for customer_id in (CUSTOMER, OTHER_CUSTOMER):
+            http_mocker.get(metrics_request(customer_id), page([metric()]))
+            http_mocker.post(usage_request(customer_id, window_size="NONE"), page([total]))
+
+        output = _read(config(window_size="NONE", include_archived_customers=False, max_concurrency=1), sync_mode=SyncMode.full_refresh)
+
+        assert [(record["customer_id"], record["value"]) for record in records(output, STREAM)] == [(CUSTOMER, 42.0), (OTHER_CUSTOMER, 42.0)]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_a_config_saved_with_include_archived_when_read_incrementally_then_archived_customers_are_read(self, http_mocker: HttpMocker = None):
+        http_mocker.get(customers_request(), page([customer()]))
+        http_mocker.get(customers_request(only_archived=True), page([archived_customer(OTHER_CUSTOMER)]))
+        for customer_id in (CUSTOMER, OTHER_CUSTOMER):
+            http_mocker.get(metrics_request(customer_id), page([metric()]))
+            http_mocker.post(usage_request(customer_id), page([usage_item(1)]))
+
+        output = _read({**config(max_concurrency=1), "include_archived_customers": True})
+
+        assert [record["customer_id"] for record in records(output, STREAM)] == [CUSTOMER, OTHER_CUSTOMER]
+
+
+class TestRefusedPartitions:
+    @HttpMocker()
+    def test_given_customer_vanished_mid_sync_when_read_then_its_partition_is_skipped(self, http_mocker: HttpMocker = None):
+        http_mocker.post(usage_request(), error(404, "Customer not found"))
+        http_mocker.post(usage_request(OTHER_CUSTOMER), page([usage_item(2)]))
+
+        output = _read(config(customer_ids=[CUSTOMER, OTHER_CUSTOMER], billable_metric_ids=[METRIC]))
+
+        assert output.errors == []
+        assert len(output.records) == 1
+        assert [tuple(entry["partition"].values()) for entry in last_state(output)["states"]] == [(OTHER_CUSTOMER, METRIC)]
+
+    @HttpMocker()
+    def test_given_customer_vanished_before_its_metrics_were_listed_when_read_then_it_is_skipped(self, http_mocker: HttpMocker = None):
+        http_mocker.get(customers_request(), page([customer(), customer(OTHER_CUSTOMER, "Deleted")]))
+        http_mocker.get(metrics_request(), page([metric()]))
+        http_mocker.get(metrics_request(OTHER_CUSTOMER), error(404, "Customer not found"))
+        http_mocker.post(usage_request(), page([usage_item(1)]))
+
+        output = _read(config())
+
+        assert output.errors == []
+        assert len(output.records) == 1
+        assert output.is_in_logs(f"Skipping customer {OTHER_CUSTOMER}: Metronome answered 404")
