@@ -3,7 +3,7 @@
 #              (integration_tests/demo.py); raw Airbyte messages land in demo_output/.
 #   make test  all that CI runs (.ci/run calls it): the installs (the connector's venv with its test
 #              extras, Prism for the contract tests, PyAirbyte's venv for the warehouse test), made in
-#              parallel beside the packaging check, then every test but the Docker image tests.
+#              parallel beside the packaging check, then every test but the Docker image tests, on every core.
 # Each install is redone only when what it installs from changes (stamp files below); the connector
 # is installed editable, so code changes need no reinstall. Every pip install of the connector takes
 # its versions from constraints.txt, the set the tests ran with (`make constraints` upgrades it).
@@ -16,6 +16,10 @@ PIP := $(VENV)/bin/pip install $(PIP_FLAGS) -c $(CONSTRAINTS)
 
 # More pytest arguments, e.g. `make test PYTEST_ARGS=unit_tests` or `PYTEST_ARGS="-k usage -x"`.
 PYTEST_ARGS ?=
+# pytest-xdist workers (one per core by default), each given whole test files: a file's fixtures
+# (fake servers, Prism) start once, and the standard tests' fixed port is served by one worker.
+PYTEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/python -m pytest -m "not image_tests" -n $(PYTEST_WORKERS) --dist loadfile
 # Set by .ci/run: a file that receives pytest's exit status (make itself exits 2 on any failure).
 PYTEST_STATUS_FILE ?=
 
@@ -29,8 +33,8 @@ test:
 	@logs=$$(mktemp -d); \
 	bash packaging_check/check_packaging.sh >"$$logs/packaging.log" 2>&1 & packaging=$$!; \
 	$(MAKE) --no-print-directory -j3 test-install || { wait $$packaging; cat "$$logs/packaging.log"; rm -rf "$$logs"; exit 2; }; \
-	echo '$(VENV)/bin/python -m pytest -m "not image_tests" $(PYTEST_ARGS)'; \
-	status=0; $(VENV)/bin/python -m pytest -m "not image_tests" $(PYTEST_ARGS) || status=$$?; \
+	echo '$(PYTEST) $(PYTEST_ARGS)'; \
+	status=0; $(PYTEST) $(PYTEST_ARGS) || status=$$?; \
 	if [ -n "$(PYTEST_STATUS_FILE)" ]; then echo $$status > "$(PYTEST_STATUS_FILE)"; fi; \
 	checked=0; wait $$packaging || checked=$$?; cat "$$logs/packaging.log"; rm -rf "$$logs"; \
 	if [ $$checked -ne 0 ]; then echo "make test: the packaging check failed (its check_packaging: FAIL lines are above)." >&2; fi; \

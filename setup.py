@@ -11,6 +11,9 @@ MAIN_REQUIREMENTS = [
 
 TEST_REQUIREMENTS = [
     "pytest>=8",
+    # `make test` runs the test files on every core (-n auto --dist loadfile): most of the suite's
+    # time is the connector's own processes, one per sync, each starting Python and the CDK.
+    "pytest-xdist>=3.5",
     # The unit tests' HttpMocker is built on it: airbyte_cdk/test/mock_http/mocker.py (CDK 7.39.1)
     # runs `import requests_mock` on line 10, and the CDK does not require it (it is only in the CDK's
     # own dev dependencies), so without it `from airbyte_cdk.test.mock_http import HttpMocker` fails.

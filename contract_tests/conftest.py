@@ -91,6 +91,21 @@ def _tally(pytestconfig: pytest.Config, proxy: RecordingProxy) -> None:
         counts["breaking the spec"] += bool(exchange.violations)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist (`make test`) each worker tallies its own tests and hands the tally to the
+    controller, which prints the sum."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["requests_judged"] = {operation: dict(counts) for operation, counts in session.config.stash.get(REQUESTS_JUDGED, {}).items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    tally = node.config.stash.setdefault(REQUESTS_JUDGED, {})
+    for operation, counts in node.workeroutput.get("requests_judged", {}).items():
+        tally.setdefault(operation, Counter()).update(counts)
+
+
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     tally = config.stash.get(REQUESTS_JUDGED, None)
     if not tally:

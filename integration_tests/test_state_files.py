@@ -1,17 +1,25 @@
 """Airbyte's conventional state files, read incrementally with configured_catalog.json against the
-standard fake: the sample state resumes where it says, the abnormal (future) state is clamped."""
+account they name: the sample state resumes where it says, the abnormal (future) state is clamped."""
 
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
-from integration_tests.conftest import HERE, SAMPLE_CONFIG
+from integration_tests.conftest import HERE, SAMPLE_CONFIG, STANDARD_DATASET
 from integration_tests.fake_metronome import COSTS, USAGE, cursors_of, expected_cursors, expected_records, read_plan
 from integration_tests.record_checks import assert_cursors_match, assert_records_match
 
 CATALOG = json.loads((HERE / "configured_catalog.json").read_text())
 ACCEPTANCE_CONFIG = yaml.safe_load((HERE.parent / "acceptance-test-config.yml").read_text())
+
+
+@pytest.fixture
+def standard_fake(start_fake):
+    """The account the state files name, on a port of its own (only the standard tests need
+    sample_config.json's fixed port), so this file and those tests can run at the same time."""
+    return start_fake(STANDARD_DATASET)
 
 
 def load_state(path: Path):
