@@ -16,11 +16,10 @@ Routes (all account-wide, `limit`/`next_page` in the query):
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from integration_tests.fake_metronome.dataset import COMPUTE_CREDITS, USD_CENTS, CreditType, Dataset
-from integration_tests.fake_metronome.endpoints import Paging, Request
-from integration_tests.fake_metronome.errors import ApiError
+from integration_tests.fake_metronome.request import Request, known_customer, one_of
 from integration_tests.fake_metronome.seeding import seeded_uuid
 from integration_tests.fake_metronome.timestamps import format_timestamp
 
@@ -203,16 +202,46 @@ def _kept(archived_at: Optional[datetime], archive_filter: str) -> bool:
 
 
 def _archive_filter(request: Request) -> str:
-    value = request.body.get("archive_filter", "NOT_ARCHIVED")
-    if value not in ARCHIVE_FILTERS:
-        raise ApiError(400, f"archive_filter must be one of {', '.join(ARCHIVE_FILTERS)}, got {value!r}")
-    return value
+    return one_of("archive_filter", request.body.get("archive_filter", "NOT_ARCHIVED"), ARCHIVE_FILTERS)
 
 
-def register_routes(register: Callable[..., None]) -> None:
-    register("credit_types", "GET", "/v1/credit-types/list", lambda dataset, style, request: credit_type_items(dataset, style))
-    register("products", "POST", "/v1/contract-pricing/products/list", lambda dataset, style, request: product_items(dataset, style, _archive_filter(request)))
-    register("rate_cards", "POST", "/v1/contract-pricing/rate-cards/list", lambda dataset, style, request: rate_card_items(dataset, style))
-    register("plans", "GET", "/v1/plans", lambda dataset, style, request: plan_items(dataset, style))
-    # The SDK: "Max number of results that should be returned", default 10.
-    register("packages", "POST", "/v1/packages/list", lambda dataset, style, request: package_items(dataset, style, _archive_filter(request)), Paging(default_limit=10))
+# Serving (the handlers endpoints.py routes to)
+
+
+def serve_customers(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    # only_archived=true lists ONLY archived customers; without it, only active ones.
+    only_archived = request.flag("only_archived")
+    # customer_ids may come repeated or comma-separated.
+    wanted = {customer_id for values in request.query.get("customer_ids", []) for customer_id in values.split(",") if customer_id}
+    return [customer.as_api(style) for customer in dataset.customers if customer.archived == only_archived and (not wanted or customer.id in wanted)]
+
+
+def serve_customer_metrics(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    customer = known_customer(dataset, request.path_params["customer_id"])
+    return [metric.as_api(style) for metric in dataset.listed_metrics(customer, request.flag("include_archived"))]
+
+
+def serve_account_metrics(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    # The newer SDK: archived metrics are left out unless include_archived=true.
+    include_archived = request.flag("include_archived")
+    return [metric.as_account_api(style) for metric in dataset.metrics.values() if include_archived or metric.archived_at is None]
+
+
+def serve_credit_types(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return credit_type_items(dataset, style)
+
+
+def serve_products(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return product_items(dataset, style, _archive_filter(request))
+
+
+def serve_rate_cards(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return rate_card_items(dataset, style)
+
+
+def serve_plans(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return plan_items(dataset, style)
+
+
+def serve_packages(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return package_items(dataset, style, _archive_filter(request))

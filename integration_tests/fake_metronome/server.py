@@ -21,12 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from integration_tests.fake_metronome import faults as fault_kinds
 from integration_tests.fake_metronome.dataset import Dataset, DatasetOptions
-from integration_tests.fake_metronome.endpoints import check_disabled, disabled_error, disabled_status, find_endpoint, sends_token, serve
-from integration_tests.fake_metronome.errors import ApiError
+from integration_tests.fake_metronome.endpoints import check_disabled, disabled_error, find_endpoint, sends_token, serve
 from integration_tests.fake_metronome.faults import FaultPicker, FaultProbabilities, RateLimiter
-from integration_tests.fake_metronome.pagination import encode_token, fingerprint, page_limit, page_offset, paginate
+from integration_tests.fake_metronome.request import ApiError
 from integration_tests.fake_metronome.request_log import LoggedRequest, RequestLog
-from integration_tests.fake_metronome.routes import list_items
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, TIMESTAMP_STYLES
 
 DEFAULT_TOKEN = "fake-metronome-token"
@@ -191,41 +189,26 @@ class FakeMetronome:
         if not self._rate_limiter.admit(self.rate_limit):
             retry_after = {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
             return Answer(429, {"message": "Too many requests"}, retry_after)
-        endpoint = find_endpoint(method, path)
+        found = find_endpoint(method, path)
         fault = None
         if self.fault_paths is None or re.search(self.fault_paths, path):
-            sends = sends_token(endpoint, query, body) if endpoint else "next_page" in query
+            sends = sends_token(found[0], query, body) if found else "next_page" in query
             fault = self._fault_picker.pick(self.faults, sends_token=sends)
         if fault == fault_kinds.SERVER_ERROR:
             return Answer(500, {"message": "Internal server error (injected fault)"}, fault=fault)
         if fault == fault_kinds.DROPPED_CONNECTION:
             return Answer(0, {}, fault=fault)
-        if endpoint is not None:
-            status = disabled_status(self._disabled_endpoints, endpoint.family)
-            if status is not None:
-                return _error(disabled_error(endpoint.family, status))
-            if endpoint.items is not None:
-                try:
-                    page = serve(endpoint, self.dataset, self.timestamp_style, self, method, path, query, body, fault)
-                except ApiError as error:
-                    return _error(error)
-                return Answer(200, page, fault=fault)
+        if found is None:
+            return _error(ApiError(404, f"No such endpoint: {method} {path}"))
+        endpoint, path_params = found
         try:
-            if isinstance(body, str):
-                raise ApiError(400, "The request body is not valid JSON")
-            limit = page_limit(query)
-            request_fingerprint = fingerprint(method, path, query, body)
-            offset = page_offset(query, request_fingerprint)
-            page = paginate(list_items(self.dataset, self.timestamp_style, method, path, query, body), offset, limit)
+            refusal = disabled_error(self._disabled_endpoints, endpoint.family)
+            if refusal is not None:
+                raise refusal
+            page = serve(endpoint, path_params, self.dataset, self.timestamp_style, self, method, path, query, body, fault)
         except ApiError as error:
             return _error(error)
-        next_page = encode_token(page.next_offset, request_fingerprint) if page.next_offset is not None else None
-        data = page.data
-        if fault == fault_kinds.REPEATED_TOKEN:
-            next_page = query["next_page"][-1]
-        elif fault == fault_kinds.EMPTY_PAGE_WITH_TOKEN:
-            data, next_page = [], encode_token(page.offset, request_fingerprint)
-        return Answer(200, {"data": data, "next_page": next_page}, fault=fault)
+        return Answer(200, page, fault=fault)
 
 
 def _parse_body(raw_body: bytes) -> Any:
