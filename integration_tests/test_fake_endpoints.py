@@ -218,7 +218,7 @@ class TestEveryEndpoint:
     def test_given_a_limit_out_of_range_then_400_with_a_message(self, client, endpoint):
         call = EXAMPLES[endpoint.family](client.fake.dataset)[0]
 
-        for limit in (0, endpoint.paging.max_limit + 1):
+        for limit in (0, endpoint.paging.max_limit + 1, "ten"):
             response = client.page(endpoint, call.customer_id, limit=limit, body=call.body, **call.params)
             assert response.status_code == 400
             assert "limit" in response.json()["message"]
