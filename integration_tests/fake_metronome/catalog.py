@@ -1,17 +1,12 @@
-"""The account's catalog: credit types, contract-pricing products and rate cards, plans and packages.
+"""The account's directory and catalog: customers, billable metrics, credit types, contract-pricing
+products and rate cards, plans and packages.
 
 Shapes follow metronome-sdk 4.12: `types/v1/pricing_unit_list_response.py` (credit types),
 `types/v1/contracts/product_list_response.py` and `product_list_item_state.py`,
 `types/v1/contracts/rate_card_list_response.py`, `types/v1/plan_list_response.py` and
 `types/v1/package_list_response.py`. Everything is derived from the dataset's options with seeded
 hashes, so the server and the ground truth build the same catalog.
-
-Routes (all account-wide, `limit`/`next_page` in the query):
-- GET /v1/credit-types/list;
-- POST /v1/contract-pricing/products/list, body `archive_filter` ARCHIVED | NOT_ARCHIVED (default) | ALL;
-- POST /v1/contract-pricing/rate-cards/list;
-- GET /v1/plans;
-- POST /v1/packages/list, `limit` 1..100 with 10 by default, body `archive_filter` as products'.
+Routes and the parameters each honours: integration_tests/README.md.
 """
 
 from dataclasses import dataclass

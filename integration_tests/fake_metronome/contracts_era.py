@@ -8,25 +8,7 @@ Shapes follow metronome-sdk 4.12: `types/v2/contract_get_edit_history_response.p
 dataset (its contracts, catalog and customers) with seeded hashes, so the server and the ground
 truth build the same objects. Parameters are strict: an unknown query parameter or body field is
 400, as a missing or malformed known one is.
-
-Routes:
-- POST /v2/contracts/getEditHistory: body `customer_id`, `contract_id` (both required; 404 for a
-  contract that is not the customer's); answered whole. Every contract, archived ones too, has
-  1 to 3 edits.
-- POST /v1/contract-pricing/rate-cards/getRateSchedule: `limit`/`next_page` query; body
-  `rate_card_id`, `starting_at` (required), `ending_before`, `selectors` (not modelled: 400). The
-  entries whose segment overlaps [starting_at, ending_before): per USAGE product, one per pricing
-  group value (same product, different pricing_group_values) and per segment (the price changed
-  once); Seats as a subscription billed MONTHLY and ANNUAL (same product, segment and no pricing
-  groups: only billing_frequency tells them apart); the platform fee.
-- GET /v1/customers/{customer_id}/plans: `limit`/`next_page` query; the first customer has
-  `busiest_customer_plans` plans, the others two (one ended, one current).
-- POST /v1/customer-alerts/list: `next_page` query and no `limit` (the SDK's
-  SyncCursorPageWithoutLimit; pages of ALERTS_PAGE); body `customer_id` (required) and
-  `alert_statuses` (ENABLED, DISABLED, ARCHIVED; ENABLED only when absent). Every customer has
-  notifications in all three statuses, the first `busiest_customer_alerts` more enabled ones.
-- POST /v1/getCustomerBillingProviderConfigurations: body `customer_id` (required),
-  `include_archived` (archived configurations are left out without it); answered whole.
+Routes and the parameters each honours: integration_tests/README.md.
 """
 
 from datetime import datetime, timedelta

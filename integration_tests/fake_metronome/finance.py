@@ -6,21 +6,7 @@ Shapes follow metronome-sdk 4.12: `types/v1/customers/invoice.py` (Invoice, Line
 Everything is derived from the dataset (seeded hashes, its clock and revision), so the server and the
 ground truth compute the same objects. Amounts are in cents and multiples of a quarter, exact in
 binary floating point, so every sum below is exact.
-
-Routes:
-- GET /v1/customers/{customer_id}/invoices: `limit`/`next_page` query, `sort` (date_asc, the SDK's
-  default, or date_desc, on issued_at, ties by id), `status`, `starting_on` (billing periods starting
-  at or after it), `ending_before` (periods ending at or before it: a period's end is exclusive);
-  404 for an unknown customer.
-- POST /v2/contracts/list: body `customer_id` (required), `include_archived`, `include_balance`,
-  `include_ledgers`, `covering_date` or `starting_at` (not both), `cursor`, `limit` 1..20 (20 by
-  default); answers `{"data": [...], "cursor": token | null}`.
-- POST /v1/contracts/customerBalances/list: body `customer_id` (required), `next_page`, `limit`
-  (1..100, 25 by default), `include_archived`, `include_balance`, `include_ledgers`,
-  `include_contract_balances`, `exclude_zero_balances`, `covering_date`, `starting_at`, `effective_before`.
-- POST /v1/credits/listGrants: `limit`/`next_page` query, optional body `customer_ids`,
-  `credit_type_ids`, `credit_grant_ids`, `effective_before`, `not_expiring_before`; voided grants
-  are left out.
+Routes and the parameters each honours: integration_tests/README.md.
 """
 
 from dataclasses import dataclass
