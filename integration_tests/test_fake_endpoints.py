@@ -4,6 +4,7 @@ A new row is checked as soon as it has an example request below."""
 
 import importlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
@@ -158,6 +159,17 @@ def unknown_fields(model: Any, path: str = "$") -> List[str]:
     return found
 
 
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _strings(value: Any) -> List[str]:
+    if isinstance(value, dict):
+        return [text for child in value.values() for text in _strings(child)]
+    if isinstance(value, list):
+        return [text for child in value for text in _strings(child)]
+    return [value] if isinstance(value, str) else []
+
+
 def sdk_model(endpoint: Endpoint) -> Any:
     module, name = endpoint.sdk_model.split(":")
     return getattr(importlib.import_module(f"metronome.types.{module}"), name)
@@ -232,6 +244,16 @@ class TestEveryEndpoint:
         response = Client(fake).page(endpoint, call.customer_id, body=call.body, **call.params)
 
         assert response.status_code == status and response.json()["message"]
+
+    @ROWS
+    @pytest.mark.parametrize("style, form", [("offset", r"\+00:00$"), ("z_millis", r"\.\d{3}Z$")])
+    def test_given_a_timestamp_style_then_every_timestamp_served_takes_that_form(self, start_fake, endpoint, style, form):
+        fake = start_fake(OPTIONS, timestamp_style=style)
+        call = EXAMPLES[endpoint.family](fake.dataset)[0]
+
+        stamps = [text for item in Client(fake).items(endpoint, call.customer_id, None, call.body, **call.params) for text in _strings(item) if TIMESTAMP.match(text)]
+
+        assert all(re.search(form, stamp) for stamp in stamps), stamps
 
     def test_every_route_is_logged_with_its_body_and_status(self, fake, client):
         fake.reset_requests()

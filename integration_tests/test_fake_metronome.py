@@ -483,17 +483,6 @@ class TestCosts:
 class TestAnswerForms:
     """Metronome's other ways of answering: timestamps in Z with milliseconds, 429 when rate limited."""
 
-    def test_given_the_z_millis_style_then_timestamps_end_in_z_with_milliseconds(self, start_fake):
-        fake = start_fake(OPTIONS, timestamp_style=Z_MILLIS_STYLE)
-        client = Client(fake)
-        customer, metric = metric_with(fake)
-
-        window = client.usage(usage_body(customer, metric)).json()["data"][0]
-        cost_day = client.get(f"/v1/customers/{customer.id}/costs", **DAY).json()["data"][0]
-
-        assert window["starting_on"] == "2024-03-13T00:00:00.000Z"
-        assert cost_day["end_timestamp"] == "2024-03-14T00:00:00.000Z"
-
     @pytest.mark.parametrize("retry_after", [None, 2.0], ids=["without_retry_after", "with_retry_after"])
     def test_given_a_rate_limit_when_exceeded_then_429_with_or_without_retry_after(self, start_fake, retry_after):
         fake = start_fake(OPTIONS, rate_limit=2, retry_after=retry_after)

@@ -96,10 +96,6 @@ def product_named(dataset: Dataset, name: str) -> Product:
     return next(product for product in products(dataset) if product.name == name and product.billable_metric_id is None)
 
 
-def usage_product(dataset: Dataset, metric_id: str) -> Product:
-    return next(product for product in products(dataset) if product.billable_metric_id == metric_id)
-
-
 def product_item(dataset: Dataset, product: Product, style: str = "offset") -> Dict[str, Any]:
     """As POST /v1/contract-pricing/products/list lists it: `initial` and `current` states, and the
     updates between them (the platform fee was renamed once)."""

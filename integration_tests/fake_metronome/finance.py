@@ -446,38 +446,26 @@ def _balances_of_contract(dataset: Dataset, contract: Contract) -> List[Balance]
         for invoice in applied:
             extra = (("invoice_id", invoice.id), ("contract_id", contract.id))
             entries.append((invoice.issued_at, APPLIED_COMMIT, "PREPAID_COMMIT_AUTOMATED_INVOICE_DEDUCTION", extra))
-    created_at = contract.starting_at - timedelta(days=1)
-    balances = [
-        Balance(
-            id=contract.commit_id,
-            type="PREPAID",
-            product_name=PREPAID_COMMITMENT,
-            product_id=product_named(dataset, PREPAID_COMMITMENT).id,
-            amount=COMMIT_AMOUNT,
+
+    def balance(balance_id: str, kind: str, product: str, amount: float, ledger: Tuple[Any, ...]) -> Balance:
+        return Balance(
+            id=balance_id,
+            type=kind,
+            product_name=product,
+            product_id=product_named(dataset, product).id,
+            amount=amount,
             starting_at=contract.starting_at,
             ending_before=contract.ending_before,
-            created_at=created_at,
+            created_at=contract.starting_at - timedelta(days=1),
             contract_id=contract.id,
             archived_at=contract.archived_at,
-            entries=tuple(entries),
+            entries=ledger,
         )
-    ]
+
+    balances = [balance(contract.commit_id, "PREPAID", PREPAID_COMMITMENT, COMMIT_AMOUNT, tuple(entries))]
     if contract.credit_id:
-        balances.append(
-            Balance(
-                id=contract.credit_id,
-                type="CREDIT",
-                product_name=PROMOTIONAL_CREDIT,
-                product_id=product_named(dataset, PROMOTIONAL_CREDIT).id,
-                amount=CONTRACT_CREDIT_AMOUNT,
-                starting_at=contract.starting_at,
-                ending_before=contract.ending_before,
-                created_at=created_at,
-                contract_id=contract.id,
-                archived_at=contract.archived_at,
-                entries=((contract.starting_at + timedelta(days=1), -500.5, "CREDIT_MANUAL", (("reason", "Service credit used"),)),),
-            )
-        )
+        used = ((contract.starting_at + timedelta(days=1), -500.5, "CREDIT_MANUAL", (("reason", "Service credit used"),)),)
+        balances.append(balance(contract.credit_id, "CREDIT", PROMOTIONAL_CREDIT, CONTRACT_CREDIT_AMOUNT, used))
     return balances
 
 
