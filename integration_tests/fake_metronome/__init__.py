@@ -21,6 +21,5 @@ from integration_tests.fake_metronome.ground_truth_contracts_era import (
     BILLING_PROVIDER_CONFIGURATIONS, CONTRACT_EDITS, CONTRACTS_ERA_STREAMS, CUSTOMER_ALERTS, CUSTOMER_PLANS, RATE_CARD_RATES,
     expected_contracts_era_records, rate_id,
 )
-from integration_tests.fake_metronome.request_log import LoggedRequest
-from integration_tests.fake_metronome.server import DEFAULT_TOKEN, FakeMetronome
+from integration_tests.fake_metronome.server import DEFAULT_TOKEN, FakeMetronome, LoggedRequest
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, Z_MILLIS_STYLE

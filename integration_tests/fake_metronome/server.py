@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 from integration_tests.fake_metronome import faults as fault_kinds
@@ -24,12 +24,35 @@ from integration_tests.fake_metronome.dataset import Dataset, DatasetOptions
 from integration_tests.fake_metronome.endpoints import check_disabled, disabled_error, find_endpoint, sends_token, serve
 from integration_tests.fake_metronome.faults import FaultPicker, FaultProbabilities, RateLimiter
 from integration_tests.fake_metronome.request import ApiError
-from integration_tests.fake_metronome.request_log import LoggedRequest, RequestLog
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, TIMESTAMP_STYLES
 
 DEFAULT_TOKEN = "fake-metronome-token"
 # How often the serving loop checks for stop(); http.server's default 0.5 s would slow every test.
 SHUTDOWN_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """A request the fake received, and what it answered."""
+
+    method: str
+    path: str
+    query: Mapping[str, Sequence[str]]
+    # The parsed JSON body (the raw text if it did not parse), None without a body.
+    body: Any
+    # None when the connection was dropped without an answer.
+    status: Optional[int]
+    fault: Optional[str] = None
+
+    def param(self, name: str) -> Optional[str]:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def dated(self, name: str) -> Optional[str]:
+        """A date parameter, wherever its endpoint takes it: the usage endpoint in the body, costs in the query."""
+        if isinstance(self.body, dict) and name in self.body:
+            return self.body[name]
+        return self.param(name)
 
 
 @dataclass
@@ -79,7 +102,8 @@ class FakeMetronome:
         # empty page with a token after the last page.
         self.audit_rejects_window_with_next_page = audit_rejects_window_with_next_page
         self.audit_empty_last_page_with_token = audit_empty_last_page_with_token
-        self.request_log = RequestLog()
+        self._requests: List[LoggedRequest] = []
+        self._requests_lock = threading.Lock()
         # Production conditions (conditions.py: bursts, a changing limit, stalls), asked in order.
         self.conditions: List[Any] = []
         self._port = port
@@ -163,10 +187,12 @@ class FakeMetronome:
 
     @property
     def requests(self) -> List[LoggedRequest]:
-        return self.request_log.entries()
+        with self._requests_lock:
+            return list(self._requests)
 
     def reset_requests(self) -> None:
-        self.request_log.clear()
+        with self._requests_lock:
+            self._requests.clear()
 
     # Answering
 
@@ -176,7 +202,8 @@ class FakeMetronome:
         body = _parse_body(raw_body)
         answer = self._answer(method, parts.path, query, body, headers)
         dropped = answer.fault == fault_kinds.DROPPED_CONNECTION
-        self.request_log.append(LoggedRequest(method, parts.path, query, body, None if dropped else answer.status, answer.fault))
+        with self._requests_lock:
+            self._requests.append(LoggedRequest(method, parts.path, query, body, None if dropped else answer.status, answer.fault))
         return answer
 
     def _answer(self, method: str, path: str, query: Dict[str, List[str]], body: Any, headers: Any) -> Answer:
