@@ -1,21 +1,18 @@
-"""The fake's contract-edit, rate-schedule, customer-plan, alert and billing-provider endpoints:
-checked against metronome-sdk 4.12's pydantic models (strict), their strict parameters and
-paging, and the streams' JSON schemas."""
+"""The fake's contract-edit, rate-schedule, customer-plan, alert and billing-provider endpoints: what
+the dataset holds, their strict parameters and paging (test_fake_endpoints.py checks their items
+against the SDK's models, test_fake_finance_catalog.py their records against the schemas)."""
 
 import json
 
-import jsonschema
 import pytest
 
-from integration_tests.fake_metronome import CONTRACTS_ERA_STREAMS, DatasetOptions, expected_records, without_nulls
+from integration_tests.fake_metronome import DatasetOptions
 from integration_tests.fake_metronome.catalog import rate_card_items
 from integration_tests.fake_metronome.contracts_era import ALERTS_PAGE
 from integration_tests.fake_metronome.finance import contracts_of
 from integration_tests.test_fake_endpoints import BY_NAME, Client
-from integration_tests.test_fake_finance_catalog import DATE_TIMES, numbers, primary_key_fields, schema_of
 
 OPTIONS = DatasetOptions(customers=3, metrics_per_customer=2, days_of_history=4)
-CONFIG = {"start_date": "2024-01-01T00:00:00Z"}
 EDITS, RATES, PLANS, ALERTS, CONFIGURATIONS = (BY_NAME[family] for family in ("contract_edits", "rate_card_rates", "customer_plans", "customer_alerts", "billing_provider_configurations"))
 
 @pytest.fixture
@@ -26,31 +23,6 @@ def fake(start_fake):
 @pytest.fixture
 def client(fake) -> Client:
     return Client(fake)
-
-
-class TestEveryRecordFitsTheSchemas:
-    @pytest.mark.parametrize("stream", CONTRACTS_ERA_STREAMS)
-    def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, fake, stream):
-        validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=DATE_TIMES)
-
-        records = expected_records(fake.dataset, CONFIG)[stream]
-
-        assert records
-        for record in records:
-            assert list(validator.iter_errors(record)) == []
-            assert list(validator.iter_errors(without_nulls(record))) == []
-
-    @pytest.mark.parametrize("stream", CONTRACTS_ERA_STREAMS)
-    def test_every_schema_is_draft_07_types_its_primary_key_and_describes_its_amounts(self, stream):
-        schema = schema_of(stream)
-
-        jsonschema.Draft7Validator.check_schema(schema)
-        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#" and schema["additionalProperties"] is True
-        for field in primary_key_fields(stream):
-            assert field in schema["required"] and schema["properties"][field]["type"] == "string"
-        for path, node in numbers(schema):
-            if path.rsplit(".", 1)[-1] in ("amount", "price", "unit_price", "amount_remaining"):
-                assert node.get("description", "").startswith("An amount, in the credit type"), path
 
 
 class TestWhatTheDatasetHolds:

@@ -1,5 +1,6 @@
-"""The fake's finance, catalog and audit endpoints, their knobs and their ground truth, checked
-against metronome-sdk 4.12's pydantic models and the streams' JSON schemas."""
+"""The fake's finance, catalog and audit endpoints, their rules, knobs and ground truth; the billing and
+contracts-era streams' records checked against their JSON schemas (test_fake_endpoints.py checks the
+items served against metronome-sdk 4.12's models)."""
 
 import hashlib
 import json
@@ -15,6 +16,7 @@ from integration_tests.fake_metronome import (
     BALANCES,
     BILLABLE_METRIC_DEFINITIONS,
     BILLING_STREAMS,
+    CONTRACTS_ERA_STREAMS,
     CONTRACTS,
     CREDIT_GRANTS,
     CREDIT_TYPES,
@@ -102,7 +104,7 @@ def spec_line_item_id(line_item: Dict[str, Any]) -> str:
 
 
 class TestEveryServedItemFitsTheSdkAndTheSchemas:
-    @pytest.mark.parametrize("stream", BILLING_STREAMS)
+    @pytest.mark.parametrize("stream", BILLING_STREAMS + CONTRACTS_ERA_STREAMS)
     @pytest.mark.parametrize("revision", [0, 1])
     def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, start_fake, stream, revision):
         fake = start_fake(OPTIONS.with_changes(archived_share=0.34))
@@ -112,22 +114,18 @@ class TestEveryServedItemFitsTheSdkAndTheSchemas:
 
         assert_fit_schema_with_and_without_nulls(stream, records)
 
-    @pytest.mark.parametrize("stream", BILLING_STREAMS)
+    @pytest.mark.parametrize("stream", BILLING_STREAMS + CONTRACTS_ERA_STREAMS)
     def test_every_schema_is_draft_07_types_its_primary_key_and_describes_its_amounts(self, stream):
         schema = schema_of(stream)
 
         jsonschema.Draft7Validator.check_schema(schema)
         assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
         assert schema["additionalProperties"] is True
-        for field in primary_key_fields(stream):
+        for field in PRIMARY_KEYS[stream]:
             assert field in schema["required"] and schema["properties"][field]["type"] == "string"
         for path, node in numbers(schema):
-            if path.rsplit(".", 1)[-1] in ("amount", "total", "balance", "unit_price", "subtotal", "running_balance"):
+            if path.rsplit(".", 1)[-1] in ("amount", "total", "balance", "unit_price", "subtotal", "running_balance", "price", "amount_remaining"):
                 assert node.get("description", "").startswith("An amount, in the credit type"), path
-
-
-def primary_key_fields(stream: str) -> Tuple[str, ...]:
-    return PRIMARY_KEYS[stream]
 
 
 def numbers(node: Dict[str, Any], path: str = "$") -> List[Tuple[str, Dict[str, Any]]]:
