@@ -40,7 +40,7 @@ AUDIT_PAGING = Paging(
 ENDPOINTS: Tuple[Endpoint, ...] = (
     Endpoint(
         "customers", "GET", "/v1/customers", catalog.serve_customers, None,
-        no_model_because="the fake serves the 2023 spec's customer, without the updated_at that metronome-sdk's CustomerDetail requires",
+        no_model_because="its customers have no updated_at, which metronome-sdk's CustomerDetail requires (the 2023 spec has no such field)",
     ),
     Endpoint("billable_metrics", "GET", "/v1/customers/{customer_id}/billable-metrics", catalog.serve_customer_metrics, "v1.customer_list_billable_metrics_response:CustomerListBillableMetricsResponse"),
     Endpoint("billable_metric_definitions", "GET", "/v1/billable-metrics", catalog.serve_account_metrics, "v1.billable_metric_list_response:BillableMetricListResponse"),
