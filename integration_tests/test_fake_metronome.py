@@ -17,7 +17,6 @@ from integration_tests.fake_metronome import (
     CUSTOMERS,
     DEFAULT_NOW,
     USAGE,
-    Z_MILLIS_STYLE,
     DatasetOptions,
     FakeMetronome,
     expected_records,

@@ -23,3 +23,16 @@ from integration_tests.fake_metronome.ground_truth_contracts_era import (
 )
 from integration_tests.fake_metronome.server import DEFAULT_TOKEN, FakeMetronome, LoggedRequest
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, Z_MILLIS_STYLE
+
+__all__ = [
+    "AUDIT_LOGS", "BALANCES", "BILLABLE_METRICS", "BILLABLE_METRIC_DEFINITIONS", "BILLING_PROVIDER_CONFIGURATIONS", "BILLING_STREAMS", "CONTRACTS",
+    "CONTRACTS_ERA_STREAMS", "CONTRACT_EDITS", "COSTS", "COST_LINE_ITEMS", "CREDIT_GRANTS", "CREDIT_TYPES", "CUSTOMERS", "CUSTOMER_ALERTS",
+    "CUSTOMER_PLANS", "DEFAULT_NOW", "DEFAULT_TOKEN", "Dataset", "DatasetOptions", "FakeMetronome", "FaultProbabilities", "INVOICES",
+    "INVOICE_LINE_ITEMS", "LoggedRequest", "OFFSET_STYLE", "PACKAGES", "PLANS", "PRODUCTS", "RATE_CARDS", "RATE_CARD_RATES", "USAGE",
+    "Z_MILLIS_STYLE", "audit_log_window", "cursors_of", "expected_audit_log_cursor", "expected_audit_logs", "expected_balances",
+    "expected_billable_metric_definitions", "expected_billable_metrics", "expected_billing_records", "expected_contracts",
+    "expected_contracts_era_records", "expected_cost_line_items", "expected_credit_grants", "expected_credit_types", "expected_cursors",
+    "expected_customers", "expected_invoice_line_items", "expected_invoices", "expected_line_item_cursors", "expected_packages", "expected_plans",
+    "expected_products", "expected_rate_cards", "expected_records", "group_id", "invoice_line_item_ids", "line_item_id", "primary_key", "rate_id",
+    "read_plan", "without_nulls",
+]

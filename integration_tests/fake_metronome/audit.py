@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional
 from integration_tests.fake_metronome.dataset import Dataset
 from integration_tests.fake_metronome.request import ApiError, Request, moment
 from integration_tests.fake_metronome.seeding import seeded_uuid
-from integration_tests.fake_metronome.timestamps import ONE_DAY, OFFSET_STYLE, format_timestamp, parse_timestamp
+from integration_tests.fake_metronome.timestamps import ONE_DAY, OFFSET_STYLE, format_timestamp
 
 ACTORS = (
     {"id": "3d6b6a9c-4e0b-4f61-9a55-0c7f3f1e2a10", "name": "Ada Admin", "email": "admin@example.com"},
