@@ -7,7 +7,6 @@ from typing import Any, Dict, List, Tuple
 
 import jsonschema
 import pytest
-from metronome.types.v1.customers.invoice_list_breakdowns_response import InvoiceListBreakdownsResponse
 
 from integration_tests.fake_metronome import DatasetOptions, FakeMetronome
 from integration_tests.fake_metronome.finance import invoice_items
@@ -17,10 +16,11 @@ from integration_tests.fake_metronome.ground_truth_breakdowns import (
     expected_breakdown_line_items,
     expected_breakdowns,
 )
-from integration_tests.test_fake_finance_catalog import Client, Listing, assert_fit_schema_with_and_without_nulls, assert_parse_strictly, numbers, schema_of
+from integration_tests.test_fake_endpoints import BY_NAME, Client
+from integration_tests.test_fake_finance_catalog import assert_fit_schema_with_and_without_nulls, numbers, schema_of
 
 OPTIONS = DatasetOptions(customers=2, metrics_per_customer=2, days_of_history=4)
-BREAKDOWNS = Listing("invoice_breakdowns", "GET", "/v1/customers/{customer_id}/invoices/breakdowns", InvoiceListBreakdownsResponse, per_customer=True)
+BREAKDOWNS = BY_NAME["invoice_breakdowns"]
 # The fake's "now" is 2024-03-15 13:30: its invoices cover January to March.
 JANUARY = {"starting_on": "2024-01-01T00:00:00+00:00", "ending_before": "2024-02-05T00:00:00+00:00"}
 FEBRUARY_ON = {"starting_on": "2024-02-05T00:00:00+00:00", "ending_before": "2024-03-11T00:00:00+00:00"}
@@ -43,15 +43,6 @@ def every_window(client: Client, customer_id: str, **params: Any) -> List[Dict[s
 
 
 class TestShapes:
-    @pytest.mark.parametrize("window_size", ["DAY", "HOUR"])
-    def test_every_item_served_parses_with_the_sdks_model_in_strict_mode_and_declares_no_unknown_field(self, fake, client, window_size):
-        fake.revision = 1
-        ranges = EVERY_RANGE if window_size == "DAY" else [{"starting_on": "2024-03-14T00:00:00+00:00", "ending_before": "2024-03-15T00:00:00+00:00"}]
-
-        items = [item for customer in fake.dataset.customers for dates in ranges for item in client.items(BREAKDOWNS, customer.id, window_size=window_size, **dates)]
-
-        assert_parse_strictly(BREAKDOWNS.model, items)
-
     @pytest.mark.parametrize("stream", BREAKDOWN_STREAMS)
     @pytest.mark.parametrize("revision", [0, 1])
     def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, start_fake, stream, revision):

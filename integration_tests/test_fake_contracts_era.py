@@ -1,32 +1,19 @@
-"""The fake's contract-edit, rate-schedule, customer-plan, alert and billing-provider endpoints:
-checked against metronome-sdk 4.12's pydantic models (strict), their strict parameters and
-paging, and the streams' JSON schemas."""
+"""The fake's contract-edit, rate-schedule, customer-plan, alert and billing-provider endpoints: what
+the dataset holds, their strict parameters and paging (test_fake_endpoints.py checks their items
+against the SDK's models, test_fake_finance_catalog.py their records against the schemas)."""
 
 import json
 
-import jsonschema
 import pytest
-from metronome.types.v1.customer_retrieve_billing_configurations_response import Data as BillingConfiguration
-from metronome.types.v1.contracts.rate_card_retrieve_rate_schedule_response import Data as RateScheduleEntry
-from metronome.types.v1.customers.customer_alert import CustomerAlert
-from metronome.types.v1.customers.plan_list_response import PlanListResponse
-from metronome.types.v2.contract_get_edit_history_response import Data as ContractEdit
-from pydantic import TypeAdapter
 
-from integration_tests.fake_metronome import CONTRACTS_ERA_STREAMS, DatasetOptions, expected_records, without_nulls
+from integration_tests.fake_metronome import DatasetOptions
 from integration_tests.fake_metronome.catalog import rate_card_items
 from integration_tests.fake_metronome.contracts_era import ALERTS_PAGE
 from integration_tests.fake_metronome.finance import contracts_of
-from integration_tests.test_fake_finance_catalog import DATE_TIMES, Client, Listing, numbers, primary_key_fields, schema_of, unknown_fields
+from integration_tests.test_fake_endpoints import BY_NAME, Client
 
 OPTIONS = DatasetOptions(customers=3, metrics_per_customer=2, days_of_history=4)
-CONFIG = {"start_date": "2024-01-01T00:00:00Z"}
-EDITS = Listing("contract_edits", "POST", "/v2/contracts/getEditHistory", ContractEdit, per_customer=True, body={})
-RATES = Listing("rate_card_rates", "POST", "/v1/contract-pricing/rate-cards/getRateSchedule", RateScheduleEntry, body={})
-PLANS = Listing("customer_plans", "GET", "/v1/customers/{customer_id}/plans", PlanListResponse, per_customer=True)
-ALERTS = Listing("customer_alerts", "POST", "/v1/customer-alerts/list", CustomerAlert, per_customer=True, body={"alert_statuses": ["ENABLED", "DISABLED", "ARCHIVED"]})
-CONFIGURATIONS = Listing("billing_provider_configurations", "POST", "/v1/getCustomerBillingProviderConfigurations", BillingConfiguration, per_customer=True, body={"include_archived": True})
-
+EDITS, RATES, PLANS, ALERTS, CONFIGURATIONS = (BY_NAME[family] for family in ("contract_edits", "rate_card_rates", "customer_plans", "customer_alerts", "billing_provider_configurations"))
 
 @pytest.fixture
 def fake(start_fake):
@@ -38,57 +25,9 @@ def client(fake) -> Client:
     return Client(fake)
 
 
-def _served(fake, client: Client):
-    """Every item each endpoint serves for the dataset, by stream."""
-    customers = fake.dataset.customers
-    rate_body = lambda card: {"rate_card_id": card["id"], "starting_at": "2020-01-01T00:00:00Z"}  # noqa: E731
-    whole = lambda listing, customer, body=None: client.request(listing.method, listing.path, {**listing.body, "customer_id": customer.id, **(body or {})}).json()["data"]  # noqa: E731
-    return {
-        "contract_edits": [item for customer in customers for contract in contracts_of(fake.dataset, customer) for item in whole(EDITS, customer, {"contract_id": contract.id})],
-        "rate_card_rates": [item for card in rate_card_items(fake.dataset) for item in client.items(RATES, body=rate_body(card))],
-        "customer_plans": [item for customer in customers for item in client.items(PLANS, customer.id)],
-        "customer_alerts": [item for customer in customers for item in client.items(ALERTS, customer.id)],
-        "billing_provider_configurations": [item for customer in customers for item in whole(CONFIGURATIONS, customer)],
-    }
-
-
-class TestEveryServedItemFitsTheSdkAndTheSchemas:
-    MODELS = {"contract_edits": ContractEdit, "rate_card_rates": RateScheduleEntry, "customer_plans": PlanListResponse, "customer_alerts": CustomerAlert, "billing_provider_configurations": BillingConfiguration}
-
-    def test_every_item_served_parses_with_the_sdks_model_in_strict_mode_and_declares_no_unknown_field(self, fake, client):
-        for stream, items in _served(fake, client).items():
-            assert items, stream
-            adapter = TypeAdapter(self.MODELS[stream])
-            for item in items:
-                assert unknown_fields(adapter.validate_json(json.dumps(item), strict=True)) == [], stream
-
-    @pytest.mark.parametrize("stream", CONTRACTS_ERA_STREAMS)
-    def test_every_ground_truth_record_fits_its_streams_json_schema_with_and_without_nulls(self, fake, stream):
-        validator = jsonschema.Draft7Validator(schema_of(stream), format_checker=DATE_TIMES)
-
-        records = expected_records(fake.dataset, CONFIG)[stream]
-
-        assert records
-        for record in records:
-            assert list(validator.iter_errors(record)) == []
-            assert list(validator.iter_errors(without_nulls(record))) == []
-
-    @pytest.mark.parametrize("stream", CONTRACTS_ERA_STREAMS)
-    def test_every_schema_is_draft_07_types_its_primary_key_and_describes_its_amounts(self, stream):
-        schema = schema_of(stream)
-
-        jsonschema.Draft7Validator.check_schema(schema)
-        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#" and schema["additionalProperties"] is True
-        for field in primary_key_fields(stream):
-            assert field in schema["required"] and schema["properties"][field]["type"] == "string"
-        for path, node in numbers(schema):
-            if path.rsplit(".", 1)[-1] in ("amount", "price", "unit_price", "amount_remaining"):
-                assert node.get("description", "").startswith("An amount, in the credit type"), path
-
-
 class TestWhatTheDatasetHolds:
     def test_rate_schedules_share_products_across_pricing_group_values_segments_and_billing_frequencies(self, fake, client):
-        entries = _served(fake, client)["rate_card_rates"]
+        entries = client.every_item(RATES)
 
         by_product = {}
         for entry in entries:
@@ -98,10 +37,10 @@ class TestWhatTheDatasetHolds:
         assert any(len({entry.get("billing_frequency") for entry in group}) > 1 for group in by_product.values())
 
     def test_alerts_come_in_all_three_statuses_and_billing_configurations_include_archived_ones(self, fake, client):
-        served = _served(fake, client)
+        alerts, configurations = client.every_item(ALERTS), client.every_item(CONFIGURATIONS)
 
-        assert {item["alert"]["status"] for item in served["customer_alerts"]} == {"enabled", "disabled", "archived"}
-        assert any(item["archived_at"] for item in served["billing_provider_configurations"])
+        assert {item["alert"]["status"] for item in alerts} == {"enabled", "disabled", "archived"}
+        assert any(item["archived_at"] for item in configurations)
         assert any(fake.dataset.customers[0].id == contract.customer_id and contract.archived_at for contract in contracts_of(fake.dataset, fake.dataset.customers[0]))
 
 
@@ -175,12 +114,3 @@ class TestParametersAndPaging:
         response = client.request("POST", EDITS.path, {"customer_id": fake.dataset.customers[0].id, "contract_id": other.id})
 
         assert response.status_code == 404
-
-    @pytest.mark.parametrize("family", CONTRACTS_ERA_STREAMS)
-    def test_given_a_disabled_family_then_its_endpoint_answers_403(self, start_fake, family):
-        fake = start_fake(OPTIONS, disabled_endpoints={family: 403})
-        listing = {"contract_edits": EDITS, "rate_card_rates": RATES, "customer_plans": PLANS, "customer_alerts": ALERTS, "billing_provider_configurations": CONFIGURATIONS}[family]
-
-        response = Client(fake).page(listing, fake.dataset.customers[0].id)
-
-        assert response.status_code == 403

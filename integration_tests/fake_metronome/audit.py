@@ -19,15 +19,13 @@ window, as the SDK says neither date "can be used with next_page"; two knobs on 
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from integration_tests.fake_metronome.dataset import Dataset
-from integration_tests.fake_metronome.endpoints import Paging, Request
-from integration_tests.fake_metronome.errors import ApiError
+from integration_tests.fake_metronome.request import ApiError, Request, moment
 from integration_tests.fake_metronome.seeding import seeded_uuid
-from integration_tests.fake_metronome.timestamps import ONE_DAY, OFFSET_STYLE, format_timestamp, parse_timestamp
+from integration_tests.fake_metronome.timestamps import ONE_DAY, OFFSET_STYLE, format_timestamp
 
-AUDIT_SORTS = ("date_asc", "date_desc")
 ACTORS = (
     {"id": "3d6b6a9c-4e0b-4f61-9a55-0c7f3f1e2a10", "name": "Ada Admin", "email": "admin@example.com"},
     {"id": "8f2b1c44-7d7e-4c0e-b1c2-5e6f7a8b9c0d", "name": "Billing API key"},
@@ -140,37 +138,10 @@ def _entry(dataset: Dataset, seed: int, number: int, timestamp: datetime) -> Aud
     )
 
 
-def _moment(name: str, text: Optional[str]) -> Optional[datetime]:
-    if text is None:
-        return None
-    try:
-        return parse_timestamp(text)
-    except ValueError:
-        raise ApiError(400, f"{name} {text!r} is not an RFC 3339 timestamp") from None
-
-
-def _serve(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    sort = request.param("sort") or "date_asc"
-    if sort not in AUDIT_SORTS:
-        raise ApiError(400, f"sort must be date_asc or date_desc, got {sort!r}")
+def serve_audit_logs(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    """The handler endpoints.py routes to."""
     resource_type, resource_id = request.param("resource_type"), request.param("resource_id")
     if (resource_type is None) != (resource_id is None):
         raise ApiError(400, "resource_type and resource_id must be given together")
-    return audit_log_items(
-        dataset,
-        style,
-        _moment("starting_on", request.param("starting_on")),
-        _moment("ending_before", request.param("ending_before")),
-        sort,
-        resource_type,
-        resource_id,
-    )
-
-
-def register_routes(register: Callable[..., None]) -> None:
-    paging = Paging(
-        carried=("starting_on", "ending_before"),
-        rejects_carried_knob="audit_rejects_window_with_next_page",
-        empty_last_page_knob="audit_empty_last_page_with_token",
-    )
-    register("audit_logs", "GET", "/v1/auditLogs", _serve, paging)
+    window = (moment(name, request.param(name)) for name in ("starting_on", "ending_before"))
+    return audit_log_items(dataset, style, *window, request.sort(), resource_type, resource_id)

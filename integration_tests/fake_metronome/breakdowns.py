@@ -31,19 +31,16 @@ invoice) filter and order; `limit` (1..100) and `next_page` page as for the othe
 
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from integration_tests.fake_metronome.dataset import Customer, Dataset, DatasetOptions
-from integration_tests.fake_metronome.endpoints import Request
-from integration_tests.fake_metronome.errors import ApiError
-from integration_tests.fake_metronome.finance import Invoice, invoices_of
-from integration_tests.fake_metronome.timestamps import ONE_DAY, ONE_HOUR, OFFSET_STYLE, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
+from integration_tests.fake_metronome.finance import Invoice, invoices_of, sorted_invoices
+from integration_tests.fake_metronome.request import ApiError, Request, known_customer, moment
+from integration_tests.fake_metronome.timestamps import ONE_DAY, ONE_HOUR, OFFSET_STYLE, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp, steps
 
-PATH = "/v1/customers/(?P<customer_id>[^/]+)/invoices/breakdowns"
 WINDOWS = {"DAY": ONE_DAY, "HOUR": ONE_HOUR}
 # metronome-sdk, invoices.list_breakdowns: a response covers at most 35 days (DAY) or 24 hours (HOUR).
 LONGEST_RANGE = {"DAY": timedelta(days=35), "HOUR": timedelta(hours=24)}
-SORTS = ("date_asc", "date_desc")
 APPLIED = "applied_commit_or_credit"
 
 
@@ -53,15 +50,14 @@ def breakdowns_of(dataset: Dataset, customer: Customer, window_size: str = "DAY"
     # The invoices before any late data: what the days were first charged.
     before_late_data = {invoice.id: invoice for invoice in invoices_of(_without_late_data(dataset.options), customer)}
     late_day = _late_day(dataset)
-    invoices = sorted(invoices_of(dataset, customer), key=lambda invoice: (invoice.issued_at, invoice.id), reverse=sort == "date_desc")
     windows = []
-    for invoice in invoices:
+    for invoice in sorted_invoices(dataset, customer, sort):
         # Late data may add a charge (a metric's second tier): lines are matched by charge, not position.
         base_lines = {_charge(line): line for line in before_late_data[invoice.id].line_items}
         # Usage was spread over the days the invoice had begun at the dataset's first "now".
-        used_days = _steps(invoice.start_timestamp, min(invoice.end_timestamp, ceil_to_midnight(dataset.options.now)), ONE_DAY)
+        used_days = list(steps(invoice.start_timestamp, invoice.end_timestamp, ONE_DAY, ceil_to_midnight(dataset.options.now)))
         late = min(max(late_day, invoice.start_timestamp), invoice.end_timestamp - ONE_DAY) if late_day else None
-        for start in _steps(invoice.start_timestamp, min(invoice.end_timestamp, dataset.now), WINDOWS[window_size]):
+        for start in steps(invoice.start_timestamp, invoice.end_timestamp, WINDOWS[window_size], dataset.now):
             first = start == invoice.start_timestamp
             lines = [_window_line(line, base_lines.get(_charge(line), NOT_CHARGED), start, window_size, used_days, late, first) for line in invoice.line_items]
             windows.append((invoice, start, lines))
@@ -93,14 +89,6 @@ def _late_day(dataset: Dataset) -> Optional[datetime]:
     if not dataset.revisions:
         return None
     return floor_to_midnight(dataset.revisions[-1].arrived_at) - dataset.options.late_days * ONE_DAY
-
-
-def _steps(start: datetime, end: datetime, step: timedelta) -> List[datetime]:
-    moments = []
-    while start < end:
-        moments.append(start)
-        start += step
-    return moments
 
 
 def _window_line(line: Dict[str, Any], base_line: Dict[str, Any], start: datetime, window_size: str, used_days: List[datetime], late: Optional[datetime], first: bool) -> Dict[str, Any]:
@@ -150,19 +138,12 @@ def _window_size(request: Request) -> str:
 
 
 def _aligned_range(request: Request, window_size: str) -> Tuple[datetime, datetime]:
-    window = WINDOWS[window_size]
     moments = []
     for name in ("starting_on", "ending_before"):
         text = request.param(name)
-        if not text:
-            raise ApiError(400, f"{name} is required")
-        try:
-            moment = parse_timestamp(text)
-        except ValueError:
-            raise ApiError(400, f"{name} {text!r} is not an RFC 3339 timestamp") from None
-        if (moment - floor_to_midnight(moment)) % window:
+        moments.append(moment(name, text, required=True))
+        if (moments[-1] - floor_to_midnight(moments[-1])) % WINDOWS[window_size]:
             raise ApiError(400, f"{name} must be aligned to a {window_size.lower()} boundary (UTC), got {text!r}")
-        moments.append(moment)
     starting_on, ending_before = moments
     if ending_before <= starting_on:
         raise ApiError(400, "ending_before must be after starting_on")
@@ -172,15 +153,11 @@ def _aligned_range(request: Request, window_size: str) -> Tuple[datetime, dateti
     return starting_on, ending_before
 
 
-def _serve(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    customer = dataset.customer(request.path_params["customer_id"])
-    if customer is None:
-        raise ApiError(404, f"Customer {request.path_params['customer_id']} not found")
+def serve_breakdowns(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    customer = known_customer(dataset, request.path_params["customer_id"])
     window_size = _window_size(request)
     starting_on, ending_before = _aligned_range(request, window_size)
-    sort = request.param("sort") or "date_asc"
-    if sort not in SORTS:
-        raise ApiError(400, f"sort must be date_asc or date_desc, got {sort!r}")
+    sort = request.sort()
     status, credit_type_id = request.param("status"), request.param("credit_type_id")
     skip_zero = request.flag("skip_zero_qty_line_items")
     items = []
@@ -194,7 +171,3 @@ def _serve(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any
             item["line_items"] = [line for line in item["line_items"] if line.get("quantity") != 0]
         items.append(item)
     return items
-
-
-def register_routes(register: Callable[..., None]) -> None:
-    register("invoice_breakdowns", "GET", PATH, _serve)

@@ -1,26 +1,20 @@
-"""The account's catalog: credit types, contract-pricing products and rate cards, plans and packages.
+"""The account's directory and catalog: customers, billable metrics, credit types, contract-pricing
+products and rate cards, plans and packages.
 
 Shapes follow metronome-sdk 4.12: `types/v1/pricing_unit_list_response.py` (credit types),
 `types/v1/contracts/product_list_response.py` and `product_list_item_state.py`,
 `types/v1/contracts/rate_card_list_response.py`, `types/v1/plan_list_response.py` and
 `types/v1/package_list_response.py`. Everything is derived from the dataset's options with seeded
 hashes, so the server and the ground truth build the same catalog.
-
-Routes (all account-wide, `limit`/`next_page` in the query):
-- GET /v1/credit-types/list;
-- POST /v1/contract-pricing/products/list, body `archive_filter` ARCHIVED | NOT_ARCHIVED (default) | ALL;
-- POST /v1/contract-pricing/rate-cards/list;
-- GET /v1/plans;
-- POST /v1/packages/list, `limit` 1..100 with 10 by default, body `archive_filter` as products'.
+Routes and the parameters each honours: integration_tests/README.md.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from integration_tests.fake_metronome.dataset import COMPUTE_CREDITS, USD_CENTS, CreditType, Dataset
-from integration_tests.fake_metronome.endpoints import Paging, Request
-from integration_tests.fake_metronome.errors import ApiError
+from integration_tests.fake_metronome.request import Request, known_customer, one_of
 from integration_tests.fake_metronome.seeding import seeded_uuid
 from integration_tests.fake_metronome.timestamps import format_timestamp
 
@@ -100,10 +94,6 @@ def products(dataset: Dataset) -> List[Product]:
 
 def product_named(dataset: Dataset, name: str) -> Product:
     return next(product for product in products(dataset) if product.name == name and product.billable_metric_id is None)
-
-
-def usage_product(dataset: Dataset, metric_id: str) -> Product:
-    return next(product for product in products(dataset) if product.billable_metric_id == metric_id)
 
 
 def product_item(dataset: Dataset, product: Product, style: str = "offset") -> Dict[str, Any]:
@@ -203,16 +193,46 @@ def _kept(archived_at: Optional[datetime], archive_filter: str) -> bool:
 
 
 def _archive_filter(request: Request) -> str:
-    value = request.body.get("archive_filter", "NOT_ARCHIVED")
-    if value not in ARCHIVE_FILTERS:
-        raise ApiError(400, f"archive_filter must be one of {', '.join(ARCHIVE_FILTERS)}, got {value!r}")
-    return value
+    return one_of("archive_filter", request.body.get("archive_filter", "NOT_ARCHIVED"), ARCHIVE_FILTERS)
 
 
-def register_routes(register: Callable[..., None]) -> None:
-    register("credit_types", "GET", "/v1/credit-types/list", lambda dataset, style, request: credit_type_items(dataset, style))
-    register("products", "POST", "/v1/contract-pricing/products/list", lambda dataset, style, request: product_items(dataset, style, _archive_filter(request)))
-    register("rate_cards", "POST", "/v1/contract-pricing/rate-cards/list", lambda dataset, style, request: rate_card_items(dataset, style))
-    register("plans", "GET", "/v1/plans", lambda dataset, style, request: plan_items(dataset, style))
-    # The SDK: "Max number of results that should be returned", default 10.
-    register("packages", "POST", "/v1/packages/list", lambda dataset, style, request: package_items(dataset, style, _archive_filter(request)), Paging(default_limit=10))
+# Serving (the handlers endpoints.py routes to)
+
+
+def serve_customers(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    # only_archived=true lists ONLY archived customers; without it, only active ones.
+    only_archived = request.flag("only_archived")
+    # customer_ids may come repeated or comma-separated.
+    wanted = {customer_id for values in request.query.get("customer_ids", []) for customer_id in values.split(",") if customer_id}
+    return [customer.as_api(style) for customer in dataset.customers if customer.archived == only_archived and (not wanted or customer.id in wanted)]
+
+
+def serve_customer_metrics(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    customer = known_customer(dataset, request.path_params["customer_id"])
+    return [metric.as_api(style) for metric in dataset.listed_metrics(customer, request.flag("include_archived"))]
+
+
+def serve_account_metrics(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    # The newer SDK: archived metrics are left out unless include_archived=true.
+    include_archived = request.flag("include_archived")
+    return [metric.as_account_api(style) for metric in dataset.metrics.values() if include_archived or metric.archived_at is None]
+
+
+def serve_credit_types(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return credit_type_items(dataset, style)
+
+
+def serve_products(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return product_items(dataset, style, _archive_filter(request))
+
+
+def serve_rate_cards(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return rate_card_items(dataset, style)
+
+
+def serve_plans(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return plan_items(dataset, style)
+
+
+def serve_packages(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    return package_items(dataset, style, _archive_filter(request))

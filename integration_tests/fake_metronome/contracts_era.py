@@ -8,29 +8,11 @@ Shapes follow metronome-sdk 4.12: `types/v2/contract_get_edit_history_response.p
 dataset (its contracts, catalog and customers) with seeded hashes, so the server and the ground
 truth build the same objects. Parameters are strict: an unknown query parameter or body field is
 400, as a missing or malformed known one is.
-
-Routes:
-- POST /v2/contracts/getEditHistory: body `customer_id`, `contract_id` (both required; 404 for a
-  contract that is not the customer's); answered whole. Every contract, archived ones too, has
-  1 to 3 edits.
-- POST /v1/contract-pricing/rate-cards/getRateSchedule: `limit`/`next_page` query; body
-  `rate_card_id`, `starting_at` (required), `ending_before`, `selectors` (not modelled: 400). The
-  entries whose segment overlaps [starting_at, ending_before): per USAGE product, one per pricing
-  group value (same product, different pricing_group_values) and per segment (the price changed
-  once); Seats as a subscription billed MONTHLY and ANNUAL (same product, segment and no pricing
-  groups: only billing_frequency tells them apart); the platform fee.
-- GET /v1/customers/{customer_id}/plans: `limit`/`next_page` query; the first customer has
-  `busiest_customer_plans` plans, the others two (one ended, one current).
-- POST /v1/customer-alerts/list: `next_page` query and no `limit` (the SDK's
-  SyncCursorPageWithoutLimit; pages of ALERTS_PAGE); body `customer_id` (required) and
-  `alert_statuses` (ENABLED, DISABLED, ARCHIVED; ENABLED only when absent). Every customer has
-  notifications in all three statuses, the first `busiest_customer_alerts` more enabled ones.
-- POST /v1/getCustomerBillingProviderConfigurations: body `customer_id` (required),
-  `include_archived` (archived configurations are left out without it); answered whole.
+Routes and the parameters each honours: integration_tests/README.md.
 """
 
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from integration_tests.fake_metronome.catalog import (
     PLATFORM_FEE,
@@ -44,10 +26,8 @@ from integration_tests.fake_metronome.catalog import (
     rate_card_items,
 )
 from integration_tests.fake_metronome.dataset import USD_CENTS, Customer, Dataset
-from integration_tests.fake_metronome.endpoints import UNPAGED, Paging, Request
-from integration_tests.fake_metronome.errors import ApiError
-# The customer and timestamp checks every finance endpoint makes, with the same messages.
-from integration_tests.fake_metronome.finance import COMMIT_AMOUNT, _known_customer, _moment, contracts_of
+from integration_tests.fake_metronome.finance import COMMIT_AMOUNT, contracts_of
+from integration_tests.fake_metronome.request import ApiError, Request, known_customer, moment, required_string
 from integration_tests.fake_metronome.seeding import seeded_int, seeded_uuid
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, floor_to_midnight, format_timestamp, parse_timestamp
 
@@ -115,10 +95,10 @@ def edit_items(dataset: Dataset, contract_id: str, customer: Customer, style: st
     return edits
 
 
-def _serve_edits(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    _strict(request, query=(), body={"customer_id", "contract_id"})
-    customer = _known_customer(dataset, request.body.get("customer_id"))
-    contract_id = _required_string(request.body, "contract_id")
+def serve_edits(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    request.strict(query=(), body={"customer_id", "contract_id"})
+    customer = known_customer(dataset, request.body.get("customer_id"))
+    contract_id = required_string(request.body, "contract_id")
     if contract_id not in {contract.id for contract in contracts_of(dataset, customer)}:
         raise ApiError(404, f"Contract {contract_id} not found for customer {customer.id}")
     return edit_items(dataset, contract_id, customer, style)
@@ -183,15 +163,15 @@ def _entry(product: Product, rate: Dict[str, Any], start: datetime, end: Optiona
     }
 
 
-def _serve_rate_schedule(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    _strict(request, query=("limit", "next_page"), body=RATE_SCHEDULE_FIELDS)
-    rate_card_id = _required_string(request.body, "rate_card_id")
+def serve_rate_schedule(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    request.strict(query=("limit", "next_page"), body=RATE_SCHEDULE_FIELDS)
+    rate_card_id = required_string(request.body, "rate_card_id")
     if rate_card_id not in {card["id"] for card in rate_card_items(dataset)}:
         raise ApiError(404, f"Rate card {rate_card_id} not found")
     if request.body.get("selectors") is not None:
         raise ApiError(400, "selectors are not modelled by this fake; leave them out to list every rate")
-    starting_at = _moment("starting_at", _required_string(request.body, "starting_at"))
-    ending_before = _moment("ending_before", request.body.get("ending_before"))
+    starting_at = moment("starting_at", required_string(request.body, "starting_at"))
+    ending_before = moment("ending_before", request.body.get("ending_before"))
     if ending_before is not None and ending_before <= starting_at:
         raise ApiError(400, "ending_before must be after starting_at")
     return rate_schedule_items(dataset, rate_card_id, style, starting_at, ending_before)
@@ -229,9 +209,9 @@ def customer_plan_items(dataset: Dataset, customer: Customer, style: str = OFFSE
     return items
 
 
-def _serve_customer_plans(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    _strict(request, query=("limit", "next_page"), body=set())
-    return customer_plan_items(dataset, _known_customer(dataset, request.path_params["customer_id"]), style)
+def serve_customer_plans(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    request.strict(query=("limit", "next_page"), body=set())
+    return customer_plan_items(dataset, known_customer(dataset, request.path_params["customer_id"]), style)
 
 
 # Threshold notifications (customer alerts)
@@ -272,9 +252,9 @@ def customer_alert_items(dataset: Dataset, customer: Customer, style: str = OFFS
     return items
 
 
-def _serve_customer_alerts(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    _strict(request, query=("next_page",), body={"customer_id", "alert_statuses"})
-    customer = _known_customer(dataset, request.body.get("customer_id"))
+def serve_customer_alerts(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    request.strict(query=("next_page",), body={"customer_id", "alert_statuses"})
+    customer = known_customer(dataset, request.body.get("customer_id"))
     statuses = request.body.get("alert_statuses")
     if statuses is None:
         # The SDK: "If absent, only enabled notifications will be returned."
@@ -316,35 +296,7 @@ def _configuration(seed: int, customer: Customer, provider: str, configuration: 
     }
 
 
-def _serve_billing_configurations(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    _strict(request, query=(), body={"customer_id", "include_archived"})
-    customer = _known_customer(dataset, request.body.get("customer_id"))
+def serve_billing_configurations(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    request.strict(query=(), body={"customer_id", "include_archived"})
+    customer = known_customer(dataset, request.body.get("customer_id"))
     return billing_configuration_items(dataset, customer, style, request.flag("include_archived"))
-
-
-# Serving
-
-
-def _strict(request: Request, query: Iterable[str], body: Iterable[str]) -> None:
-    """400 for a parameter the endpoint does not take (metronome-sdk's params types)."""
-    stray_query = sorted(set(request.query) - set(query))
-    stray_body = sorted(set(request.body) - set(body))
-    if stray_query:
-        raise ApiError(400, f"Unknown query parameters {stray_query} for {request.method} {request.path}")
-    if stray_body:
-        raise ApiError(400, f"Unknown body fields {stray_body} for {request.method} {request.path}")
-
-
-def _required_string(body: Mapping[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value:
-        raise ApiError(400, f"{name} is required")
-    return value
-
-
-def register_routes(register: Callable[..., None]) -> None:
-    register("contract_edits", "POST", "/v2/contracts/getEditHistory", _serve_edits, UNPAGED)
-    register("rate_card_rates", "POST", "/v1/contract-pricing/rate-cards/getRateSchedule", _serve_rate_schedule)
-    register("customer_plans", "GET", "/v1/customers/(?P<customer_id>[^/]+)/plans", _serve_customer_plans)
-    register("customer_alerts", "POST", "/v1/customer-alerts/list", _serve_customer_alerts, Paging(limit_in=None, default_limit=ALERTS_PAGE))
-    register("billing_provider_configurations", "POST", "/v1/getCustomerBillingProviderConfigurations", _serve_billing_configurations, UNPAGED)

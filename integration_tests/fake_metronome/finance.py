@@ -6,26 +6,12 @@ Shapes follow metronome-sdk 4.12: `types/v1/customers/invoice.py` (Invoice, Line
 Everything is derived from the dataset (seeded hashes, its clock and revision), so the server and the
 ground truth compute the same objects. Amounts are in cents and multiples of a quarter, exact in
 binary floating point, so every sum below is exact.
-
-Routes:
-- GET /v1/customers/{customer_id}/invoices: `limit`/`next_page` query, `sort` (date_asc, the SDK's
-  default, or date_desc, on issued_at, ties by id), `status`, `starting_on` (billing periods starting
-  at or after it), `ending_before` (periods ending at or before it: a period's end is exclusive);
-  404 for an unknown customer.
-- POST /v2/contracts/list: body `customer_id` (required), `include_archived`, `include_balance`,
-  `include_ledgers`, `covering_date` or `starting_at` (not both), `cursor`, `limit` 1..20 (20 by
-  default); answers `{"data": [...], "cursor": token | null}`.
-- POST /v1/contracts/customerBalances/list: body `customer_id` (required), `next_page`, `limit`
-  (1..100, 25 by default), `include_archived`, `include_balance`, `include_ledgers`,
-  `include_contract_balances`, `exclude_zero_balances`, `covering_date`, `starting_at`, `effective_before`.
-- POST /v1/credits/listGrants: `limit`/`next_page` query, optional body `customer_ids`,
-  `credit_type_ids`, `credit_grant_ids`, `effective_before`, `not_expiring_before`; voided grants
-  are left out.
+Routes and the parameters each honours: integration_tests/README.md.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from integration_tests.fake_metronome.catalog import (
     ALL_USAGE,
@@ -39,13 +25,11 @@ from integration_tests.fake_metronome.catalog import (
     rate_card_id,
 )
 from integration_tests.fake_metronome.dataset import COMPUTE_CREDITS, USD_CENTS, Customer, Dataset
-from integration_tests.fake_metronome.endpoints import BODY, Paging, Request
-from integration_tests.fake_metronome.errors import ApiError
+from integration_tests.fake_metronome.request import ApiError, Request, known_customer, moment, string_list
 from integration_tests.fake_metronome.seeding import seeded_int, seeded_uuid
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, floor_to_midnight, format_timestamp, parse_timestamp
 
 DRAFT, FINALIZED, VOID = "DRAFT", "FINALIZED", "VOID"
-INVOICE_SORTS = ("date_asc", "date_desc")
 CREATED_BY = "admin@example.com"
 COMMIT_AMOUNT = 100000.0
 CONTRACT_CREDIT_AMOUNT = 20000.0
@@ -138,10 +122,14 @@ def invoices_of(dataset: Dataset, customer: Customer) -> List[Invoice]:
     return invoices
 
 
+def sorted_invoices(dataset: Dataset, customer: Customer, sort: str = "date_asc") -> List[Invoice]:
+    """In `sort` order, as Metronome lists them: by issued_at, then id."""
+    return sorted(invoices_of(dataset, customer), key=lambda invoice: (invoice.issued_at, invoice.id), reverse=sort == "date_desc")
+
+
 def invoice_items(dataset: Dataset, customer: Customer, style: str = OFFSET_STYLE, sort: str = "date_asc") -> List[Dict[str, Any]]:
-    """GET /v1/customers/{id}/invoices without filters, in `sort` order (issued_at, then id)."""
-    ordered = sorted(invoices_of(dataset, customer), key=lambda invoice: (invoice.issued_at, invoice.id), reverse=sort == "date_desc")
-    return [invoice.as_api(style) for invoice in ordered]
+    """GET /v1/customers/{id}/invoices without filters."""
+    return [invoice.as_api(style) for invoice in sorted_invoices(dataset, customer, sort)]
 
 
 def _invoice_slot(number: int) -> Tuple[int, str, Optional[int]]:
@@ -458,38 +446,26 @@ def _balances_of_contract(dataset: Dataset, contract: Contract) -> List[Balance]
         for invoice in applied:
             extra = (("invoice_id", invoice.id), ("contract_id", contract.id))
             entries.append((invoice.issued_at, APPLIED_COMMIT, "PREPAID_COMMIT_AUTOMATED_INVOICE_DEDUCTION", extra))
-    created_at = contract.starting_at - timedelta(days=1)
-    balances = [
-        Balance(
-            id=contract.commit_id,
-            type="PREPAID",
-            product_name=PREPAID_COMMITMENT,
-            product_id=product_named(dataset, PREPAID_COMMITMENT).id,
-            amount=COMMIT_AMOUNT,
+
+    def balance(balance_id: str, kind: str, product: str, amount: float, ledger: Tuple[Any, ...]) -> Balance:
+        return Balance(
+            id=balance_id,
+            type=kind,
+            product_name=product,
+            product_id=product_named(dataset, product).id,
+            amount=amount,
             starting_at=contract.starting_at,
             ending_before=contract.ending_before,
-            created_at=created_at,
+            created_at=contract.starting_at - timedelta(days=1),
             contract_id=contract.id,
             archived_at=contract.archived_at,
-            entries=tuple(entries),
+            entries=ledger,
         )
-    ]
+
+    balances = [balance(contract.commit_id, "PREPAID", PREPAID_COMMITMENT, COMMIT_AMOUNT, tuple(entries))]
     if contract.credit_id:
-        balances.append(
-            Balance(
-                id=contract.credit_id,
-                type="CREDIT",
-                product_name=PROMOTIONAL_CREDIT,
-                product_id=product_named(dataset, PROMOTIONAL_CREDIT).id,
-                amount=CONTRACT_CREDIT_AMOUNT,
-                starting_at=contract.starting_at,
-                ending_before=contract.ending_before,
-                created_at=created_at,
-                contract_id=contract.id,
-                archived_at=contract.archived_at,
-                entries=((contract.starting_at + timedelta(days=1), -500.5, "CREDIT_MANUAL", (("reason", "Service credit used"),)),),
-            )
-        )
+        used = ((contract.starting_at + timedelta(days=1), -500.5, "CREDIT_MANUAL", (("reason", "Service credit used"),)),)
+        balances.append(balance(contract.credit_id, "CREDIT", PROMOTIONAL_CREDIT, CONTRACT_CREDIT_AMOUNT, used))
     return balances
 
 
@@ -553,56 +529,26 @@ def credit_grant_items(dataset: Dataset, style: str = OFFSET_STYLE, include_void
     return items
 
 
-# Serving
+# Serving (the handlers endpoints.py routes to)
 
 
-def _known_customer(dataset: Dataset, customer_id: Any) -> Customer:
-    if not isinstance(customer_id, str) or not customer_id:
-        raise ApiError(400, "customer_id is required")
-    customer = dataset.customer(customer_id)
-    if customer is None:
-        raise ApiError(404, f"Customer {customer_id} not found")
-    return customer
-
-
-def _moment(name: str, text: Any) -> Optional[datetime]:
-    if text is None:
-        return None
-    try:
-        return parse_timestamp(text)
-    except (TypeError, ValueError, AttributeError):
-        raise ApiError(400, f"{name} {text!r} is not an RFC 3339 timestamp") from None
-
-
-def _string_list(body: Dict[str, Any], name: str) -> Optional[List[str]]:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ApiError(400, f"{name} must be a list of strings")
-    return value
-
-
-def _serve_invoices(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    customer = _known_customer(dataset, request.path_params["customer_id"])
-    sort = request.param("sort") or "date_asc"
-    if sort not in INVOICE_SORTS:
-        raise ApiError(400, f"sort must be date_asc or date_desc, got {sort!r}")
+def serve_invoices(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    customer = known_customer(dataset, request.path_params["customer_id"])
+    sort = request.sort()
     status = request.param("status")
-    starting_on, ending_before = _moment("starting_on", request.param("starting_on")), _moment("ending_before", request.param("ending_before"))
-    ordered = sorted(invoices_of(dataset, customer), key=lambda invoice: (invoice.issued_at, invoice.id), reverse=sort == "date_desc")
+    starting_on, ending_before = moment("starting_on", request.param("starting_on")), moment("ending_before", request.param("ending_before"))
     return [
         invoice.as_api(style)
-        for invoice in ordered
+        for invoice in sorted_invoices(dataset, customer, sort)
         if (status is None or invoice.status == status.upper())
         and (starting_on is None or invoice.start_timestamp >= starting_on)
         and (ending_before is None or invoice.end_timestamp <= ending_before)
     ]
 
 
-def _serve_contracts(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    customer = _known_customer(dataset, request.body.get("customer_id"))
-    covering_date, starting_at = _moment("covering_date", request.body.get("covering_date")), _moment("starting_at", request.body.get("starting_at"))
+def serve_contracts(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    customer = known_customer(dataset, request.body.get("customer_id"))
+    covering_date, starting_at = moment("covering_date", request.body.get("covering_date")), moment("starting_at", request.body.get("starting_at"))
     if covering_date and starting_at:
         raise ApiError(400, "covering_date cannot be provided together with starting_at")
     include_archived = request.flag("include_archived")
@@ -615,11 +561,11 @@ def _serve_contracts(dataset: Dataset, style: str, request: Request) -> List[Dic
     ]
 
 
-def _serve_balances(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    customer = _known_customer(dataset, request.body.get("customer_id"))
-    covering_date = _moment("covering_date", request.body.get("covering_date"))
-    starting_at = _moment("starting_at", request.body.get("starting_at"))
-    effective_before = _moment("effective_before", request.body.get("effective_before"))
+def serve_balances(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    customer = known_customer(dataset, request.body.get("customer_id"))
+    covering_date = moment("covering_date", request.body.get("covering_date"))
+    starting_at = moment("starting_at", request.body.get("starting_at"))
+    effective_before = moment("effective_before", request.body.get("effective_before"))
     include_archived, include_contract_balances = request.flag("include_archived"), request.flag("include_contract_balances")
     exclude_zero = request.flag("exclude_zero_balances")
     return [
@@ -634,10 +580,10 @@ def _serve_balances(dataset: Dataset, style: str, request: Request) -> List[Dict
     ]
 
 
-def _serve_credit_grants(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
-    customer_ids, credit_type_ids, grant_ids = (_string_list(request.body, name) for name in ("customer_ids", "credit_type_ids", "credit_grant_ids"))
-    effective_before = _moment("effective_before", request.body.get("effective_before"))
-    not_expiring_before = _moment("not_expiring_before", request.body.get("not_expiring_before"))
+def serve_credit_grants(dataset: Dataset, style: str, request: Request) -> List[Dict[str, Any]]:
+    customer_ids, credit_type_ids, grant_ids = (string_list(request.body, name) for name in ("customer_ids", "credit_type_ids", "credit_grant_ids"))
+    effective_before = moment("effective_before", request.body.get("effective_before"))
+    not_expiring_before = moment("not_expiring_before", request.body.get("not_expiring_before"))
     return [
         grant
         for grant in credit_grant_items(dataset, style)
@@ -647,11 +593,3 @@ def _serve_credit_grants(dataset: Dataset, style: str, request: Request) -> List
         and (effective_before is None or parse_timestamp(grant["effective_at"]) < effective_before)
         and (not_expiring_before is None or parse_timestamp(grant["expires_at"]) >= not_expiring_before)
     ]
-
-
-def register_routes(register: Callable[..., None]) -> None:
-    register("invoices", "GET", "/v1/customers/(?P<customer_id>[^/]+)/invoices", _serve_invoices)
-    contracts_paging = Paging(token_in=BODY, token_name="cursor", limit_in=BODY, default_limit=20, max_limit=20, answer_key="cursor")
-    register("contracts", "POST", "/v2/contracts/list", _serve_contracts, contracts_paging)
-    register("balances", "POST", "/v1/contracts/customerBalances/list", _serve_balances, Paging(token_in=BODY, limit_in=BODY, default_limit=25))
-    register("credit_grants", "POST", "/v1/credits/listGrants", _serve_credit_grants)

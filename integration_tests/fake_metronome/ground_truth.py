@@ -45,7 +45,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Collection, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
-from integration_tests.fake_metronome.costs import cost_days
 from integration_tests.fake_metronome.customers_read import customer_ids_read as _customer_ids
 from integration_tests.fake_metronome.customers_read import customers_read as _known_customers
 from integration_tests.fake_metronome.dataset import BillableMetric, Dataset
@@ -53,7 +52,7 @@ from integration_tests.fake_metronome.ground_truth_billing import BILLING_PRIMAR
 from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_PRIMARY_KEYS
 from integration_tests.fake_metronome.ground_truth_contracts_era import CONTRACTS_ERA_PRIMARY_KEYS, expected_contracts_era_records
 from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
-from integration_tests.fake_metronome.usage import Grouping, usage_windows
+from integration_tests.fake_metronome.usage import Grouping, cost_days, usage_windows
 
 USAGE = "usage_with_groups"
 COSTS = "customer_costs"

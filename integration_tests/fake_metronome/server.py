@@ -16,22 +16,43 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 from integration_tests.fake_metronome import faults as fault_kinds
 from integration_tests.fake_metronome.dataset import Dataset, DatasetOptions
-from integration_tests.fake_metronome.endpoints import check_disabled, disabled_error, disabled_status, find_endpoint, sends_token, serve
-from integration_tests.fake_metronome.errors import ApiError
+from integration_tests.fake_metronome.endpoints import check_disabled, disabled_error, find_endpoint, sends_token, serve
 from integration_tests.fake_metronome.faults import FaultPicker, FaultProbabilities, RateLimiter
-from integration_tests.fake_metronome.pagination import encode_token, fingerprint, page_limit, page_offset, paginate
-from integration_tests.fake_metronome.request_log import LoggedRequest, RequestLog
-from integration_tests.fake_metronome.routes import list_items
+from integration_tests.fake_metronome.request import ApiError
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, TIMESTAMP_STYLES
 
 DEFAULT_TOKEN = "fake-metronome-token"
 # How often the serving loop checks for stop(); http.server's default 0.5 s would slow every test.
 SHUTDOWN_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """A request the fake received, and what it answered."""
+
+    method: str
+    path: str
+    query: Mapping[str, Sequence[str]]
+    # The parsed JSON body (the raw text if it did not parse), None without a body.
+    body: Any
+    # None when the connection was dropped without an answer.
+    status: Optional[int]
+    fault: Optional[str] = None
+
+    def param(self, name: str) -> Optional[str]:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def dated(self, name: str) -> Optional[str]:
+        """A date parameter, wherever its endpoint takes it: the usage endpoint in the body, costs in the query."""
+        if isinstance(self.body, dict) and name in self.body:
+            return self.body[name]
+        return self.param(name)
 
 
 @dataclass
@@ -81,7 +102,8 @@ class FakeMetronome:
         # empty page with a token after the last page.
         self.audit_rejects_window_with_next_page = audit_rejects_window_with_next_page
         self.audit_empty_last_page_with_token = audit_empty_last_page_with_token
-        self.request_log = RequestLog()
+        self._requests: List[LoggedRequest] = []
+        self._requests_lock = threading.Lock()
         # Production conditions (conditions.py: bursts, a changing limit, stalls), asked in order.
         self.conditions: List[Any] = []
         self._port = port
@@ -165,10 +187,12 @@ class FakeMetronome:
 
     @property
     def requests(self) -> List[LoggedRequest]:
-        return self.request_log.entries()
+        with self._requests_lock:
+            return list(self._requests)
 
     def reset_requests(self) -> None:
-        self.request_log.clear()
+        with self._requests_lock:
+            self._requests.clear()
 
     # Answering
 
@@ -178,7 +202,8 @@ class FakeMetronome:
         body = _parse_body(raw_body)
         answer = self._answer(method, parts.path, query, body, headers)
         dropped = answer.fault == fault_kinds.DROPPED_CONNECTION
-        self.request_log.append(LoggedRequest(method, parts.path, query, body, None if dropped else answer.status, answer.fault))
+        with self._requests_lock:
+            self._requests.append(LoggedRequest(method, parts.path, query, body, None if dropped else answer.status, answer.fault))
         return answer
 
     def _answer(self, method: str, path: str, query: Dict[str, List[str]], body: Any, headers: Any) -> Answer:
@@ -191,41 +216,26 @@ class FakeMetronome:
         if not self._rate_limiter.admit(self.rate_limit):
             retry_after = {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
             return Answer(429, {"message": "Too many requests"}, retry_after)
-        endpoint = find_endpoint(method, path)
+        found = find_endpoint(method, path)
         fault = None
         if self.fault_paths is None or re.search(self.fault_paths, path):
-            sends = sends_token(endpoint, query, body) if endpoint else "next_page" in query
+            sends = sends_token(found[0], query, body) if found else "next_page" in query
             fault = self._fault_picker.pick(self.faults, sends_token=sends)
         if fault == fault_kinds.SERVER_ERROR:
             return Answer(500, {"message": "Internal server error (injected fault)"}, fault=fault)
         if fault == fault_kinds.DROPPED_CONNECTION:
             return Answer(0, {}, fault=fault)
-        if endpoint is not None:
-            status = disabled_status(self._disabled_endpoints, endpoint.family)
-            if status is not None:
-                return _error(disabled_error(endpoint.family, status))
-            if endpoint.items is not None:
-                try:
-                    page = serve(endpoint, self.dataset, self.timestamp_style, self, method, path, query, body, fault)
-                except ApiError as error:
-                    return _error(error)
-                return Answer(200, page, fault=fault)
+        if found is None:
+            return _error(ApiError(404, f"No such endpoint: {method} {path}"))
+        endpoint, path_params = found
         try:
-            if isinstance(body, str):
-                raise ApiError(400, "The request body is not valid JSON")
-            limit = page_limit(query)
-            request_fingerprint = fingerprint(method, path, query, body)
-            offset = page_offset(query, request_fingerprint)
-            page = paginate(list_items(self.dataset, self.timestamp_style, method, path, query, body), offset, limit)
+            refusal = disabled_error(self._disabled_endpoints, endpoint.family)
+            if refusal is not None:
+                raise refusal
+            page = serve(endpoint, path_params, self.dataset, self.timestamp_style, self, method, path, query, body, fault)
         except ApiError as error:
             return _error(error)
-        next_page = encode_token(page.next_offset, request_fingerprint) if page.next_offset is not None else None
-        data = page.data
-        if fault == fault_kinds.REPEATED_TOKEN:
-            next_page = query["next_page"][-1]
-        elif fault == fault_kinds.EMPTY_PAGE_WITH_TOKEN:
-            data, next_page = [], encode_token(page.offset, request_fingerprint)
-        return Answer(200, {"data": data, "next_page": next_page}, fault=fault)
+        return Answer(200, page, fault=fault)
 
 
 def _parse_body(raw_body: bytes) -> Any:
