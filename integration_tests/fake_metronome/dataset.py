@@ -113,6 +113,8 @@ class Customer:
             "customer_config": {},
             "custom_fields": {},
             "created_at": format_timestamp(self.created_at, style),
+            # Archiving is the only change the fake makes to a customer.
+            "updated_at": format_timestamp(self.archived_at or self.created_at, style),
             "archived_at": format_timestamp(self.archived_at, style) if self.archived_at else None,
         }
 

@@ -21,10 +21,9 @@ class Endpoint:
     # `{name}` stands for one path segment, handed to the handler as request.path_params[name].
     path: str
     handler: Handler
-    # The SDK model of one served item, "module:Name" under metronome.types; None says why in no_model_because.
-    sdk_model: Optional[str]
+    # The SDK model of one served item, "module:Name" under metronome.types.
+    sdk_model: str
     paging: Paging = QUERY_PAGING
-    no_model_because: str = ""
 
     @property
     def pattern(self) -> Pattern[str]:
@@ -38,10 +37,7 @@ AUDIT_PAGING = Paging(
 )
 
 ENDPOINTS: Tuple[Endpoint, ...] = (
-    Endpoint(
-        "customers", "GET", "/v1/customers", catalog.serve_customers, None,
-        no_model_because="its customers have no updated_at, which metronome-sdk's CustomerDetail requires (the 2023 spec has no such field)",
-    ),
+    Endpoint("customers", "GET", "/v1/customers", catalog.serve_customers, "v1.customer_detail:CustomerDetail"),
     Endpoint("billable_metrics", "GET", "/v1/customers/{customer_id}/billable-metrics", catalog.serve_customer_metrics, "v1.customer_list_billable_metrics_response:CustomerListBillableMetricsResponse"),
     Endpoint("billable_metric_definitions", "GET", "/v1/billable-metrics", catalog.serve_account_metrics, "v1.billable_metric_list_response:BillableMetricListResponse"),
     Endpoint("usage", "POST", "/v1/usage/groups", usage.serve_usage, "v1.usage_list_with_groups_response:UsageListWithGroupsResponse"),
