@@ -1,11 +1,17 @@
 """The connector's real command line (`source-metronome spec|check|discover|read`), run as Airbyte
-runs it: a subprocess given files, answering with one Airbyte message per line. Shared by the
-integration tests, the contract tests and the benchmarks."""
+runs it: a process given files, answering with one Airbyte message per line. Shared by the
+integration tests, the contract tests and the benchmarks. A run to its end is a child forked from a
+warm process with the connector imported (integration_tests/forked_connector.py says why); a run
+killed mid-sync starts the installed console script."""
 
+import atexit
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -75,17 +81,87 @@ class ConnectorRun:
 
 
 def run_connector(arguments: Sequence[str], now: datetime, env: Optional[Mapping[str, str]] = None) -> ConnectorRun:
-    completed = subprocess.run(
-        [str(connector_command()), *arguments],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        env={**os.environ, **(env or {}), NOW_OVERRIDE_ENV: now.isoformat()},
-    )
-    run = ConnectorRun(completed.returncode, completed.stdout, completed.stderr, command=arguments[0])
-    for line in completed.stdout.splitlines():
+    """Runs the command line to its end in a child of a warm process (integration_tests/forked_connector.py)."""
+    with tempfile.TemporaryDirectory(prefix="connector-run-") as outputs:
+        stdout_path, stderr_path = Path(outputs) / "stdout", Path(outputs) / "stderr"
+        returncode = _WARM_STARTS.run(arguments, {**os.environ, **(env or {}), NOW_OVERRIDE_ENV: now.isoformat()}, stdout_path, stderr_path)
+        run = ConnectorRun(returncode, stdout_path.read_text(), stderr_path.read_text(), command=arguments[0])
+    for line in run.stdout.splitlines():
         _add_message(run, line)
     return run
+
+
+class _WarmStart:
+    """One forked_connector process, which runs one command line at a time."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "integration_tests.forked_connector"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def run(self, arguments: Sequence[str], env: Mapping[str, str], stdout: Path, stderr: Path) -> int:
+        request = {"arguments": list(arguments), "env": dict(env), "stdout": str(stdout), "stderr": str(stderr)}
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        pid = self._reply()["pid"]
+        # The answer comes when the child ends; a child running past the timeout is killed, as
+        # subprocess.run's timeout would.
+        expired = threading.Event()
+
+        def kill() -> None:
+            expired.set()
+            os.kill(pid, signal.SIGKILL)
+
+        timer = threading.Timer(TIMEOUT_SECONDS, kill)
+        timer.start()
+        try:
+            returncode = self._reply()["returncode"]
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            raise subprocess.TimeoutExpired(["source-metronome", *arguments], TIMEOUT_SECONDS)
+        return returncode
+
+    def _reply(self) -> Dict[str, int]:
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"integration_tests/forked_connector.py exited with {self._process.wait()}")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        self._process.stdin.close()
+        self._process.wait()
+
+
+class _WarmStarts:
+    """A warm process per command line running at the same time (tests may run syncs side by side)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: List[_WarmStart] = []
+        self._started: List[_WarmStart] = []
+
+    def run(self, arguments: Sequence[str], env: Mapping[str, str], stdout: Path, stderr: Path) -> int:
+        with self._lock:
+            warm = self._idle.pop() if self._idle else self._start()
+        try:
+            return warm.run(arguments, env, stdout, stderr)
+        finally:
+            with self._lock:
+                self._idle.append(warm)
+
+    def _start(self) -> _WarmStart:
+        warm = _WarmStart()
+        self._started.append(warm)
+        return warm
+
+    def stop(self) -> None:
+        for warm in self._started:
+            warm.stop()
+
+
+_WARM_STARTS = _WarmStarts()
+atexit.register(_WARM_STARTS.stop)
 
 
 def run_connector_killed_after(
