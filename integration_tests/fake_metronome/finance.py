@@ -19,6 +19,7 @@ from integration_tests.fake_metronome.catalog import (
     PREPAID_COMMITMENT,
     PROMOTIONAL_CREDIT,
     SEATS,
+    Product,
     credit_type_data,
     product_named,
     products,
@@ -167,56 +168,18 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
                 if quantity > TIER_SIZE:
                     tiers.append(({"level": 2.0, "starting_at": str(TIER_SIZE)}, quantity - TIER_SIZE, unit_price / 2))
             for tier, tier_quantity, tier_price in tiers:
-                line = {
-                    "type": "usage",
-                    "name": metric.name,
-                    "credit_type": usd,
-                    "product_id": product.id,
-                    "product_type": "UsageProductListItem",
-                    "quantity": float(tier_quantity),
-                    "unit_price": tier_price,
-                    "total": tier_quantity * tier_price,
-                    **period,
-                    "custom_fields": {},
-                }
+                line = _charge("usage", product, "UsageProductListItem", tier_quantity, tier_price, **period)
                 if tier:
                     line["tier"] = tier
                 if key:
                     line.update(group_key=key, group_value=value, presentation_group_values={key: value})
                 lines.append(line)
-    fee = by_name[PLATFORM_FEE]
-    lines.append(
-        {
-            "type": "scheduled",
-            "name": PLATFORM_FEE,
-            "credit_type": usd,
-            "product_id": fee.id,
-            "product_type": "FixedProductListItem",
-            "scheduled_charge_id": seeded_uuid(seed, "scheduled-charge", customer.id, number),
-            "quantity": 1.0,
-            "unit_price": PLATFORM_FEE_CENTS,
-            "total": PLATFORM_FEE_CENTS,
-            "custom_fields": {},
-        }
-    )
-    seats = by_name[SEATS]
-    for pieces, quantity in enumerate((3, 2, 1)[: 3 if number == 1 else 2]):
-        lines.append(
-            {
-                "type": "subscription",
-                "name": SEATS,
-                "credit_type": usd,
-                "product_id": seats.id,
-                "product_type": "SubscriptionProductListItem",
-                "subscription_id": seeded_uuid(seed, "subscription", customer.id),
-                "is_prorated": True,
-                "quantity": float(quantity),
-                "unit_price": SEAT_PRICE,
-                "total": quantity * SEAT_PRICE,
-                **period,
-                "custom_fields": {},
-            }
-        )
+    charge_id = seeded_uuid(seed, "scheduled-charge", customer.id, number)
+    lines.append(_charge("scheduled", by_name[PLATFORM_FEE], "FixedProductListItem", 1, PLATFORM_FEE_CENTS, scheduled_charge_id=charge_id))
+    subscription_id = seeded_uuid(seed, "subscription", customer.id)
+    for quantity in (3, 2, 1)[: 3 if number == 1 else 2]:
+        seats = _charge("subscription", by_name[SEATS], "SubscriptionProductListItem", quantity, SEAT_PRICE, subscription_id=subscription_id, is_prorated=True)
+        lines.append({**seats, **period})
     if contract is not None:
         commit_id = contract.commit_id
         lines.append(
@@ -232,6 +195,22 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
             }
         )
     return lines
+
+
+def _charge(kind: str, product: Product, product_type: str, quantity: int, unit_price: float, **fields: Any) -> Dict[str, Any]:
+    """A line item charging `quantity` of the product at `unit_price`, in USD cents."""
+    return {
+        "type": kind,
+        "name": product.name,
+        "credit_type": credit_type_data(USD_CENTS),
+        "product_id": product.id,
+        "product_type": product_type,
+        **fields,
+        "quantity": float(quantity),
+        "unit_price": unit_price,
+        "total": quantity * unit_price,
+        "custom_fields": {},
+    }
 
 
 def _formatted_line(line: Dict[str, Any], style: str) -> Dict[str, Any]:
@@ -292,7 +271,7 @@ def contracts_of(dataset: Dataset, customer: Customer) -> List[Contract]:
 def contract_item(dataset: Dataset, contract: Contract, style: str = OFFSET_STYLE, include_balance: bool = False, include_ledgers: bool = False) -> Dict[str, Any]:
     """As POST /v2/contracts/list lists it (ContractV2); commits and credits carry `balance` and
     `ledger` only when asked for."""
-    balances = [balance for balance in _balances_of_contract(dataset, contract)]
+    balances = _balances_of_contract(dataset, contract)
     customer = dataset.customer(contract.customer_id)
     return {
         "id": contract.id,
@@ -313,14 +292,6 @@ def contract_item(dataset: Dataset, contract: Contract, style: str = OFFSET_STYL
         "usage_statement_schedule": {"billing_anchor_date": format_timestamp(contract.starting_at, style), "frequency": "MONTHLY"},
         "custom_fields": {},
     }
-
-
-def contract_items(dataset: Dataset, customer: Customer, style: str = OFFSET_STYLE, include_archived: bool = False, include_balance: bool = False, include_ledgers: bool = False) -> List[Dict[str, Any]]:
-    return [
-        contract_item(dataset, contract, style, include_balance, include_ledgers)
-        for contract in contracts_of(dataset, customer)
-        if include_archived or contract.archived_at is None
-    ]
 
 
 @dataclass(frozen=True)
@@ -409,25 +380,6 @@ def balances_of(dataset: Dataset, customer: Customer) -> List[Balance]:
         entries=((start + timedelta(days=3), -2500.5, "CREDIT_MANUAL", (("reason", "Goodwill adjustment"),)),),
     )
     return [own] + [balance for contract in contracts_of(dataset, customer) for balance in _balances_of_contract(dataset, contract)]
-
-
-def balance_items(
-    dataset: Dataset,
-    customer: Customer,
-    style: str = OFFSET_STYLE,
-    include_archived: bool = False,
-    include_balance: bool = False,
-    include_ledgers: bool = False,
-    include_contract_balances: bool = False,
-) -> List[Dict[str, Any]]:
-    """POST /v1/contracts/customerBalances/list without date filters. The SDK: `include_archived`
-    includes "archived credits and credits from archived contracts", `include_contract_balances`
-    "balances on the contract level" (without it only the customer's own credit is listed)."""
-    return [
-        balance.as_api(style, include_balance, include_ledgers)
-        for balance in balances_of(dataset, customer)
-        if (include_archived or balance.archived_at is None) and (include_contract_balances or balance.contract_id is None)
-    ]
 
 
 def _balances_of_contract(dataset: Dataset, contract: Contract) -> List[Balance]:
@@ -566,6 +518,8 @@ def serve_balances(dataset: Dataset, style: str, request: Request) -> List[Dict[
     covering_date = moment("covering_date", request.body.get("covering_date"))
     starting_at = moment("starting_at", request.body.get("starting_at"))
     effective_before = moment("effective_before", request.body.get("effective_before"))
+    # The SDK: `include_archived` includes "archived credits and credits from archived contracts",
+    # `include_contract_balances` "balances on the contract level" (without it only the customer's own).
     include_archived, include_contract_balances = request.flag("include_archived"), request.flag("include_contract_balances")
     exclude_zero = request.flag("exclude_zero_balances")
     return [
