@@ -10,7 +10,7 @@ Routes and the parameters each honours: integration_tests/README.md.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
 from integration_tests.fake_metronome.catalog import (
@@ -25,7 +25,7 @@ from integration_tests.fake_metronome.catalog import (
     products,
     rate_card_id,
 )
-from integration_tests.fake_metronome.dataset import COMPUTE_CREDITS, USD_CENTS, Customer, Dataset
+from integration_tests.fake_metronome.dataset import COMPUTE_CREDITS, USD_CENTS, Customer, Dataset, month_after, month_day
 from integration_tests.fake_metronome.request import ApiError, Request, known_customer, moment, string_list
 from integration_tests.fake_metronome.seeding import seeded_int, seeded_uuid
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, floor_to_midnight, format_timestamp, parse_timestamp
@@ -102,7 +102,9 @@ def invoices_of(dataset: Dataset, customer: Customer) -> List[Invoice]:
         period_index, status, regenerated_from = _invoice_slot(number)
         if number == 0 and late:
             status = FINALIZED if index % 2 == 0 else VOID
-        start, end = _month(dataset.options.now, -period_index), _month(dataset.options.now, 1 - period_index)
+        # Calendar months, midnight UTC on the first.
+        now = dataset.options.now
+        start, end = (month_day(*month_after(now.year, now.month, months), 1) for months in (-period_index, 1 - period_index))
         invoice_id = _invoice_id(dataset, customer, number)
         applied = contract is not None and number > 0 and status == FINALIZED
         line_items = _line_items(dataset, customer, number, start, end, late and number == 0, contract if applied else None)
@@ -168,17 +170,17 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
                 if quantity > TIER_SIZE:
                     tiers.append(({"level": 2.0, "starting_at": str(TIER_SIZE)}, quantity - TIER_SIZE, unit_price / 2))
             for tier, tier_quantity, tier_price in tiers:
-                line = _charge("usage", product, "UsageProductListItem", tier_quantity, tier_price, **period)
+                line = _priced_line("usage", product, "UsageProductListItem", tier_quantity, tier_price, **period)
                 if tier:
                     line["tier"] = tier
                 if key:
                     line.update(group_key=key, group_value=value, presentation_group_values={key: value})
                 lines.append(line)
     charge_id = seeded_uuid(seed, "scheduled-charge", customer.id, number)
-    lines.append(_charge("scheduled", by_name[PLATFORM_FEE], "FixedProductListItem", 1, PLATFORM_FEE_CENTS, scheduled_charge_id=charge_id))
+    lines.append(_priced_line("scheduled", by_name[PLATFORM_FEE], "FixedProductListItem", 1, PLATFORM_FEE_CENTS, scheduled_charge_id=charge_id))
     subscription_id = seeded_uuid(seed, "subscription", customer.id)
     for quantity in (3, 2, 1)[: 3 if number == 1 else 2]:
-        seats = _charge("subscription", by_name[SEATS], "SubscriptionProductListItem", quantity, SEAT_PRICE, subscription_id=subscription_id, is_prorated=True)
+        seats = _priced_line("subscription", by_name[SEATS], "SubscriptionProductListItem", quantity, SEAT_PRICE, subscription_id=subscription_id, is_prorated=True)
         lines.append({**seats, **period})
     if contract is not None:
         commit_id = contract.commit_id
@@ -197,7 +199,7 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
     return lines
 
 
-def _charge(kind: str, product: Product, product_type: str, quantity: int, unit_price: float, **fields: Any) -> Dict[str, Any]:
+def _priced_line(kind: str, product: Product, product_type: str, quantity: int, unit_price: float, **fields: Any) -> Dict[str, Any]:
     """A line item charging `quantity` of the product at `unit_price`, in USD cents."""
     return {
         "type": kind,
@@ -215,12 +217,6 @@ def _charge(kind: str, product: Product, product_type: str, quantity: int, unit_
 
 def _formatted_line(line: Dict[str, Any], style: str) -> Dict[str, Any]:
     return {name: format_timestamp(value, style) if isinstance(value, datetime) else value for name, value in line.items()}
-
-
-def _month(now: datetime, months: int) -> datetime:
-    """Midnight UTC on the first of the month `months` after now's month."""
-    index = now.year * 12 + now.month - 1 + months
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
 
 
 # Contracts, their commits and credits
