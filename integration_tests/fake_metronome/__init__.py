@@ -13,9 +13,8 @@ from integration_tests.fake_metronome.ground_truth import (
 )
 from integration_tests.fake_metronome.ground_truth_billing import (
     AUDIT_LOGS, BALANCES, BILLABLE_METRIC_DEFINITIONS, BILLING_STREAMS, CONTRACTS, CREDIT_GRANTS, CREDIT_TYPES, INVOICE_LINE_ITEMS, INVOICES,
-    PACKAGES, PLANS, PRODUCTS, RATE_CARDS, audit_log_window, expected_audit_log_cursor, expected_audit_logs, expected_balances,
-    expected_billable_metric_definitions, expected_billing_records, expected_contracts, expected_credit_grants, expected_credit_types,
-    expected_invoice_line_items, expected_invoices, expected_packages, expected_plans, expected_products, expected_rate_cards, invoice_line_item_ids,
+    PACKAGES, PLANS, PRODUCTS, RATE_CARDS, audit_log_window, expected_audit_log_cursor, expected_audit_logs, expected_billing_records,
+    expected_contracts, invoice_line_item_ids,
 )
 from integration_tests.fake_metronome.ground_truth_contracts_era import (
     BILLING_PROVIDER_CONFIGURATIONS, CONTRACT_EDITS, CONTRACTS_ERA_STREAMS, CUSTOMER_ALERTS, CUSTOMER_PLANS, RATE_CARD_RATES,
@@ -29,10 +28,8 @@ __all__ = [
     "CONTRACTS_ERA_STREAMS", "CONTRACT_EDITS", "COSTS", "COST_LINE_ITEMS", "CREDIT_GRANTS", "CREDIT_TYPES", "CUSTOMERS", "CUSTOMER_ALERTS",
     "CUSTOMER_PLANS", "DEFAULT_NOW", "DEFAULT_TOKEN", "Dataset", "DatasetOptions", "FakeMetronome", "FaultProbabilities", "INVOICES",
     "INVOICE_LINE_ITEMS", "LoggedRequest", "OFFSET_STYLE", "PACKAGES", "PLANS", "PRODUCTS", "RATE_CARDS", "RATE_CARD_RATES", "USAGE",
-    "Z_MILLIS_STYLE", "audit_log_window", "cursors_of", "expected_audit_log_cursor", "expected_audit_logs", "expected_balances",
-    "expected_billable_metric_definitions", "expected_billable_metrics", "expected_billing_records", "expected_contracts",
-    "expected_contracts_era_records", "expected_cost_line_items", "expected_credit_grants", "expected_credit_types", "expected_cursors",
-    "expected_customers", "expected_invoice_line_items", "expected_invoices", "expected_line_item_cursors", "expected_packages", "expected_plans",
-    "expected_products", "expected_rate_cards", "expected_records", "group_id", "invoice_line_item_ids", "line_item_id", "primary_key", "rate_id",
-    "read_plan", "without_nulls",
+    "Z_MILLIS_STYLE", "audit_log_window", "cursors_of", "expected_audit_log_cursor", "expected_audit_logs", "expected_billable_metrics",
+    "expected_billing_records", "expected_contracts", "expected_contracts_era_records", "expected_cost_line_items", "expected_cursors",
+    "expected_customers", "expected_line_item_cursors", "expected_records", "group_id", "invoice_line_item_ids", "line_item_id", "primary_key",
+    "rate_id", "read_plan", "without_nulls",
 ]

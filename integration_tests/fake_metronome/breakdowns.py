@@ -36,9 +36,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from integration_tests.fake_metronome.dataset import Customer, Dataset, DatasetOptions
 from integration_tests.fake_metronome.finance import Invoice, invoices_of, sorted_invoices
 from integration_tests.fake_metronome.request import ApiError, Request, known_customer, moment
-from integration_tests.fake_metronome.timestamps import ONE_DAY, ONE_HOUR, OFFSET_STYLE, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp, steps
+from integration_tests.fake_metronome.timestamps import ONE_DAY, OFFSET_STYLE, WINDOW_STEPS, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp, steps
 
-WINDOWS = {"DAY": ONE_DAY, "HOUR": ONE_HOUR}
 # metronome-sdk, invoices.list_breakdowns: a response covers at most 35 days (DAY) or 24 hours (HOUR).
 LONGEST_RANGE = {"DAY": timedelta(days=35), "HOUR": timedelta(hours=24)}
 APPLIED = "applied_commit_or_credit"
@@ -57,7 +56,7 @@ def breakdowns_of(dataset: Dataset, customer: Customer, window_size: str = "DAY"
         # Usage was spread over the days the invoice had begun at the dataset's first "now".
         used_days = list(steps(invoice.start_timestamp, invoice.end_timestamp, ONE_DAY, ceil_to_midnight(dataset.options.now)))
         late = min(max(late_day, invoice.start_timestamp), invoice.end_timestamp - ONE_DAY) if late_day else None
-        for start in steps(invoice.start_timestamp, invoice.end_timestamp, WINDOWS[window_size], dataset.now):
+        for start in steps(invoice.start_timestamp, invoice.end_timestamp, WINDOW_STEPS[window_size], dataset.now):
             first = start == invoice.start_timestamp
             lines = [_window_line(line, base_lines.get(_charge(line), NOT_CHARGED), start, window_size, used_days, late, first) for line in invoice.line_items]
             windows.append((invoice, start, lines))
@@ -75,7 +74,7 @@ def _charge(line: Dict[str, Any]) -> Tuple[Any, ...]:
 
 def breakdown_items(dataset: Dataset, customer: Customer, style: str = OFFSET_STYLE, window_size: str = "DAY", sort: str = "date_asc") -> List[Dict[str, Any]]:
     """The whole list without filters, as served (before pagination)."""
-    return [_as_api(invoice, start, lines, WINDOWS[window_size], style) for invoice, start, lines in breakdowns_of(dataset, customer, window_size, sort)]
+    return [_as_api(invoice, start, lines, WINDOW_STEPS[window_size], style) for invoice, start, lines in breakdowns_of(dataset, customer, window_size, sort)]
 
 
 @lru_cache(maxsize=4)
@@ -132,7 +131,7 @@ def _as_api(invoice: Invoice, start: datetime, lines: List[Dict[str, Any]], wind
 def _window_size(request: Request) -> str:
     value = request.param("window_size") or "DAY"
     # Metronome's docs accept hour, day, HOUR, DAY, Hour and Day.
-    if value.upper() not in WINDOWS:
+    if value.upper() not in WINDOW_STEPS:
         raise ApiError(400, f"window_size must be DAY or HOUR, got {value!r}")
     return value.upper()
 
@@ -142,7 +141,7 @@ def _aligned_range(request: Request, window_size: str) -> Tuple[datetime, dateti
     for name in ("starting_on", "ending_before"):
         text = request.param(name)
         moments.append(moment(name, text, required=True))
-        if (moments[-1] - floor_to_midnight(moments[-1])) % WINDOWS[window_size]:
+        if (moments[-1] - floor_to_midnight(moments[-1])) % WINDOW_STEPS[window_size]:
             raise ApiError(400, f"{name} must be aligned to a {window_size.lower()} boundary (UTC), got {text!r}")
     starting_on, ending_before = moments
     if ending_before <= starting_on:

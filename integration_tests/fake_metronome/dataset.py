@@ -287,10 +287,10 @@ class Dataset:
         if not customer.has_active_plan:
             return None
         anchor_day = customer.created_at.day
-        start = _month_day(self.now.year, self.now.month, anchor_day)
+        start = month_day(self.now.year, self.now.month, anchor_day)
         if start > self.now:
-            start = _month_day(*_month_after(start.year, start.month, -1), anchor_day)
-        return start, _month_day(*_month_after(start.year, start.month, 1), anchor_day)
+            start = month_day(*month_after(start.year, start.month, -1), anchor_day)
+        return start, month_day(*month_after(start.year, start.month, 1), anchor_day)
 
     def group_values(self, metric: BillableMetric, key: str) -> List[Optional[str]]:
         """The values events carry for `key`, then None for events without the key (Metronome
@@ -320,10 +320,12 @@ def _metric(options: DatasetOptions, index: int) -> BillableMetric:
     )
 
 
-def _month_after(year: int, month: int, months: int) -> Tuple[int, int]:
+def month_after(year: int, month: int, months: int) -> Tuple[int, int]:
+    """(year, month) `months` after this month."""
     index = year * 12 + month - 1 + months
     return index // 12, index % 12 + 1
 
 
-def _month_day(year: int, month: int, day: int) -> datetime:
+def month_day(year: int, month: int, day: int) -> datetime:
+    """Midnight UTC on that day of the month, or on its last day when shorter."""
     return datetime(year, month, min(day, calendar.monthrange(year, month)[1]), tzinfo=timezone.utc)

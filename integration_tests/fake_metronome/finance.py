@@ -10,7 +10,7 @@ Routes and the parameters each honours: integration_tests/README.md.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
 from integration_tests.fake_metronome.catalog import (
@@ -19,12 +19,13 @@ from integration_tests.fake_metronome.catalog import (
     PREPAID_COMMITMENT,
     PROMOTIONAL_CREDIT,
     SEATS,
+    Product,
     credit_type_data,
     product_named,
     products,
     rate_card_id,
 )
-from integration_tests.fake_metronome.dataset import COMPUTE_CREDITS, USD_CENTS, Customer, Dataset
+from integration_tests.fake_metronome.dataset import COMPUTE_CREDITS, USD_CENTS, Customer, Dataset, month_after, month_day
 from integration_tests.fake_metronome.request import ApiError, Request, known_customer, moment, string_list
 from integration_tests.fake_metronome.seeding import seeded_int, seeded_uuid
 from integration_tests.fake_metronome.timestamps import OFFSET_STYLE, floor_to_midnight, format_timestamp, parse_timestamp
@@ -101,7 +102,9 @@ def invoices_of(dataset: Dataset, customer: Customer) -> List[Invoice]:
         period_index, status, regenerated_from = _invoice_slot(number)
         if number == 0 and late:
             status = FINALIZED if index % 2 == 0 else VOID
-        start, end = _month(dataset.options.now, -period_index), _month(dataset.options.now, 1 - period_index)
+        # Calendar months, midnight UTC on the first.
+        now = dataset.options.now
+        start, end = (month_day(*month_after(now.year, now.month, months), 1) for months in (-period_index, 1 - period_index))
         invoice_id = _invoice_id(dataset, customer, number)
         applied = contract is not None and number > 0 and status == FINALIZED
         line_items = _line_items(dataset, customer, number, start, end, late and number == 0, contract if applied else None)
@@ -167,56 +170,18 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
                 if quantity > TIER_SIZE:
                     tiers.append(({"level": 2.0, "starting_at": str(TIER_SIZE)}, quantity - TIER_SIZE, unit_price / 2))
             for tier, tier_quantity, tier_price in tiers:
-                line = {
-                    "type": "usage",
-                    "name": metric.name,
-                    "credit_type": usd,
-                    "product_id": product.id,
-                    "product_type": "UsageProductListItem",
-                    "quantity": float(tier_quantity),
-                    "unit_price": tier_price,
-                    "total": tier_quantity * tier_price,
-                    **period,
-                    "custom_fields": {},
-                }
+                line = _priced_line("usage", product, "UsageProductListItem", tier_quantity, tier_price, **period)
                 if tier:
                     line["tier"] = tier
                 if key:
                     line.update(group_key=key, group_value=value, presentation_group_values={key: value})
                 lines.append(line)
-    fee = by_name[PLATFORM_FEE]
-    lines.append(
-        {
-            "type": "scheduled",
-            "name": PLATFORM_FEE,
-            "credit_type": usd,
-            "product_id": fee.id,
-            "product_type": "FixedProductListItem",
-            "scheduled_charge_id": seeded_uuid(seed, "scheduled-charge", customer.id, number),
-            "quantity": 1.0,
-            "unit_price": PLATFORM_FEE_CENTS,
-            "total": PLATFORM_FEE_CENTS,
-            "custom_fields": {},
-        }
-    )
-    seats = by_name[SEATS]
-    for pieces, quantity in enumerate((3, 2, 1)[: 3 if number == 1 else 2]):
-        lines.append(
-            {
-                "type": "subscription",
-                "name": SEATS,
-                "credit_type": usd,
-                "product_id": seats.id,
-                "product_type": "SubscriptionProductListItem",
-                "subscription_id": seeded_uuid(seed, "subscription", customer.id),
-                "is_prorated": True,
-                "quantity": float(quantity),
-                "unit_price": SEAT_PRICE,
-                "total": quantity * SEAT_PRICE,
-                **period,
-                "custom_fields": {},
-            }
-        )
+    charge_id = seeded_uuid(seed, "scheduled-charge", customer.id, number)
+    lines.append(_priced_line("scheduled", by_name[PLATFORM_FEE], "FixedProductListItem", 1, PLATFORM_FEE_CENTS, scheduled_charge_id=charge_id))
+    subscription_id = seeded_uuid(seed, "subscription", customer.id)
+    for quantity in (3, 2, 1)[: 3 if number == 1 else 2]:
+        seats = _priced_line("subscription", by_name[SEATS], "SubscriptionProductListItem", quantity, SEAT_PRICE, subscription_id=subscription_id, is_prorated=True)
+        lines.append({**seats, **period})
     if contract is not None:
         commit_id = contract.commit_id
         lines.append(
@@ -234,14 +199,24 @@ def _line_items(dataset: Dataset, customer: Customer, number: int, start: dateti
     return lines
 
 
+def _priced_line(kind: str, product: Product, product_type: str, quantity: int, unit_price: float, **fields: Any) -> Dict[str, Any]:
+    """A line item charging `quantity` of the product at `unit_price`, in USD cents."""
+    return {
+        "type": kind,
+        "name": product.name,
+        "credit_type": credit_type_data(USD_CENTS),
+        "product_id": product.id,
+        "product_type": product_type,
+        **fields,
+        "quantity": float(quantity),
+        "unit_price": unit_price,
+        "total": quantity * unit_price,
+        "custom_fields": {},
+    }
+
+
 def _formatted_line(line: Dict[str, Any], style: str) -> Dict[str, Any]:
     return {name: format_timestamp(value, style) if isinstance(value, datetime) else value for name, value in line.items()}
-
-
-def _month(now: datetime, months: int) -> datetime:
-    """Midnight UTC on the first of the month `months` after now's month."""
-    index = now.year * 12 + now.month - 1 + months
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
 
 
 # Contracts, their commits and credits
@@ -292,7 +267,7 @@ def contracts_of(dataset: Dataset, customer: Customer) -> List[Contract]:
 def contract_item(dataset: Dataset, contract: Contract, style: str = OFFSET_STYLE, include_balance: bool = False, include_ledgers: bool = False) -> Dict[str, Any]:
     """As POST /v2/contracts/list lists it (ContractV2); commits and credits carry `balance` and
     `ledger` only when asked for."""
-    balances = [balance for balance in _balances_of_contract(dataset, contract)]
+    balances = _balances_of_contract(dataset, contract)
     customer = dataset.customer(contract.customer_id)
     return {
         "id": contract.id,
@@ -313,14 +288,6 @@ def contract_item(dataset: Dataset, contract: Contract, style: str = OFFSET_STYL
         "usage_statement_schedule": {"billing_anchor_date": format_timestamp(contract.starting_at, style), "frequency": "MONTHLY"},
         "custom_fields": {},
     }
-
-
-def contract_items(dataset: Dataset, customer: Customer, style: str = OFFSET_STYLE, include_archived: bool = False, include_balance: bool = False, include_ledgers: bool = False) -> List[Dict[str, Any]]:
-    return [
-        contract_item(dataset, contract, style, include_balance, include_ledgers)
-        for contract in contracts_of(dataset, customer)
-        if include_archived or contract.archived_at is None
-    ]
 
 
 @dataclass(frozen=True)
@@ -409,25 +376,6 @@ def balances_of(dataset: Dataset, customer: Customer) -> List[Balance]:
         entries=((start + timedelta(days=3), -2500.5, "CREDIT_MANUAL", (("reason", "Goodwill adjustment"),)),),
     )
     return [own] + [balance for contract in contracts_of(dataset, customer) for balance in _balances_of_contract(dataset, contract)]
-
-
-def balance_items(
-    dataset: Dataset,
-    customer: Customer,
-    style: str = OFFSET_STYLE,
-    include_archived: bool = False,
-    include_balance: bool = False,
-    include_ledgers: bool = False,
-    include_contract_balances: bool = False,
-) -> List[Dict[str, Any]]:
-    """POST /v1/contracts/customerBalances/list without date filters. The SDK: `include_archived`
-    includes "archived credits and credits from archived contracts", `include_contract_balances`
-    "balances on the contract level" (without it only the customer's own credit is listed)."""
-    return [
-        balance.as_api(style, include_balance, include_ledgers)
-        for balance in balances_of(dataset, customer)
-        if (include_archived or balance.archived_at is None) and (include_contract_balances or balance.contract_id is None)
-    ]
 
 
 def _balances_of_contract(dataset: Dataset, contract: Contract) -> List[Balance]:
@@ -566,6 +514,8 @@ def serve_balances(dataset: Dataset, style: str, request: Request) -> List[Dict[
     covering_date = moment("covering_date", request.body.get("covering_date"))
     starting_at = moment("starting_at", request.body.get("starting_at"))
     effective_before = moment("effective_before", request.body.get("effective_before"))
+    # The SDK: `include_archived` includes "archived credits and credits from archived contracts",
+    # `include_contract_balances` "balances on the contract level" (without it only the customer's own).
     include_archived, include_contract_balances = request.flag("include_archived"), request.flag("include_contract_balances")
     exclude_zero = request.flag("exclude_zero_balances")
     return [

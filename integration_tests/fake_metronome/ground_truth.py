@@ -42,16 +42,17 @@ include them.
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Collection, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from integration_tests.fake_metronome.customers_read import customer_ids_read as _customer_ids
 from integration_tests.fake_metronome.customers_read import customers_read as _known_customers
+from integration_tests.fake_metronome.customers_read import per_customer_read, range_read
 from integration_tests.fake_metronome.dataset import BillableMetric, Dataset
 from integration_tests.fake_metronome.ground_truth_billing import BILLING_PRIMARY_KEYS, expected_billing_records
 from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_PRIMARY_KEYS
 from integration_tests.fake_metronome.ground_truth_contracts_era import CONTRACTS_ERA_PRIMARY_KEYS, expected_contracts_era_records
-from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
+from integration_tests.fake_metronome.timestamps import floor_to_midnight, format_timestamp, parse_timestamp
 from integration_tests.fake_metronome.usage import Grouping, cost_days, usage_windows
 
 USAGE = "usage_with_groups"
@@ -74,7 +75,6 @@ PRIMARY_KEYS = {
     **BREAKDOWN_PRIMARY_KEYS,
     **CONTRACTS_ERA_PRIMARY_KEYS,
 }
-DEFAULT_LOOKBACK_DAYS = 7
 
 PartitionKey = Tuple[str, ...]
 
@@ -139,12 +139,6 @@ def read_plan(
     """
     now = now or dataset.now
     saved = {stream: cursors_of(stream_state) for stream, stream_state in (state or {}).items()}
-    start = floor_to_midnight(parse_timestamp(config["start_date"]))
-    end = ceil_to_midnight(now)
-    if config.get("end_date"):
-        end = min(end, ceil_to_midnight(parse_timestamp(config["end_date"])))
-    lookback = timedelta(days=config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
-
     refreshed = set(full_refresh) | ({USAGE} if usage_is_full_refresh_only(config) else set())
     saved = {stream: cursors for stream, cursors in saved.items() if stream not in refreshed}
     read_by = {stream: set(_customer_ids(dataset, config, every_customer=stream in refreshed)) for stream in (USAGE, COSTS)}
@@ -156,17 +150,14 @@ def read_plan(
             period = dataset.current_period(customer) if customer else None
             # Read whole, whatever the state: the period is Metronome's, not a cursor's.
             partitions.extend(Partition(USAGE, customer_id, metric, *period) for metric in metrics if period)
-            candidates = []
-        else:
-            candidates = [Partition(USAGE, customer_id, metric, start, end) for metric in metrics]
+            metrics = []
+        candidates: List[Tuple[str, Optional[MetricToRead]]] = [(USAGE, metric) for metric in metrics]
         if customer is not None and customer_id in read_by[COSTS] and not dataset.on_unique_plan(customer):
-            candidates.append(Partition(COSTS, customer_id, None, start, end))
-        for partition in candidates:
-            cursor = saved.get(partition.stream, {}).get(partition.key)
-            # A saved cursor in the future is taken as the start of today.
-            starting_on = max(start, min(cursor, floor_to_midnight(now)) - lookback) if cursor else start
-            if end - starting_on >= ONE_DAY:
-                partitions.append(Partition(partition.stream, customer_id, partition.metric, starting_on, end))
+            candidates.append((COSTS, None))
+        for stream, metric in candidates:
+            read = range_read(config, now, saved.get(stream, {}).get((customer_id, metric.id) if metric else (customer_id,)))
+            if read:
+                partitions.append(Partition(stream, customer_id, metric, *read))
     return partitions
 
 
@@ -238,11 +229,7 @@ def expected_customers(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict
 
 def expected_billable_metrics(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
     """The billable_metrics records: every customer's listed metrics (archived ones included), with its customer_id."""
-    return [
-        {**metric.as_api(), "customer_id": customer.id}
-        for customer in _known_customers(dataset, config, every_customer=True)
-        for metric in dataset.listed_metrics(customer, include_archived=True)
-    ]
+    return per_customer_read(dataset, config, lambda customer: [metric.as_api() for metric in dataset.listed_metrics(customer, include_archived=True)])
 
 
 def expected_cursors(

@@ -26,11 +26,11 @@ Records keep the served nulls (compare after ground_truth.without_nulls, as for 
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from integration_tests.fake_metronome import audit, catalog, finance
-from integration_tests.fake_metronome.customers_read import customers_read
-from integration_tests.fake_metronome.dataset import Dataset
+from integration_tests.fake_metronome.customers_read import per_customer_read
+from integration_tests.fake_metronome.dataset import Customer, Dataset
 from integration_tests.fake_metronome.timestamps import format_timestamp, parse_timestamp
 
 INVOICES = "invoices"
@@ -132,25 +132,22 @@ def invoice_line_item_ids(line_items: List[Mapping[str, Any]]) -> List[str]:
     return ids
 
 
-def expected_invoices(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    return [
-        {**invoice, "customer_id": customer.id}
-        for customer in customers_read(dataset, config, every_customer=True)
-        for invoice in finance.invoice_items(dataset, customer)
-    ]
-
-
-def expected_invoice_line_items(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+def line_item_rows(parents: Iterable[Mapping[str, Any]], *copied: str) -> List[Dict[str, Any]]:
+    """Each parent's (an invoice's, or a breakdown window's) `line_items` as rows: the line item as
+    served, plus invoice_id, customer_id, invoice_start_timestamp and invoice_end_timestamp (the
+    parent's id, customer_id, start_timestamp and end_timestamp), the parent's `copied` fields and
+    line_item_id, numbered within the parent (invoice_line_item_ids)."""
     rows = []
-    for invoice in expected_invoices(dataset, config):
-        for line_item, line_item_id in zip(invoice["line_items"], invoice_line_item_ids(invoice["line_items"])):
+    for parent in parents:
+        for line_item, line_item_id in zip(parent["line_items"], invoice_line_item_ids(parent["line_items"])):
             rows.append(
                 {
                     **line_item,
-                    "invoice_id": invoice["id"],
-                    "customer_id": invoice["customer_id"],
-                    "invoice_start_timestamp": invoice.get("start_timestamp"),
-                    "invoice_end_timestamp": invoice.get("end_timestamp"),
+                    "invoice_id": parent["id"],
+                    "customer_id": parent["customer_id"],
+                    "invoice_start_timestamp": parent.get("start_timestamp"),
+                    "invoice_end_timestamp": parent.get("end_timestamp"),
+                    **{name: parent[name] for name in copied},
                     "line_item_id": line_item_id,
                 }
             )
@@ -160,51 +157,12 @@ def expected_invoice_line_items(dataset: Dataset, config: Mapping[str, Any]) -> 
 def expected_contracts(dataset: Dataset, config: Mapping[str, Any], include_balance: bool = False, include_ledgers: bool = False) -> List[Dict[str, Any]]:
     """Every contract, archived ones included, as POST /v2/contracts/list serves it with
     include_archived and the given include_balance/include_ledgers."""
-    return [
-        {**contract, "customer_id": customer.id}
-        for customer in customers_read(dataset, config, every_customer=True)
-        for contract in finance.contract_items(dataset, customer, include_archived=True, include_balance=include_balance, include_ledgers=include_ledgers)
-    ]
 
+    def contracts(customer: Customer) -> Iterable[Dict[str, Any]]:
+        for contract in finance.contracts_of(dataset, customer):
+            yield finance.contract_item(dataset, contract, include_balance=include_balance, include_ledgers=include_ledgers)
 
-def expected_balances(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    return [
-        {**balance, "customer_id": customer.id}
-        for customer in customers_read(dataset, config, every_customer=True)
-        for balance in finance.balance_items(
-            dataset, customer, include_archived=True, include_balance=True, include_ledgers=True, include_contract_balances=True
-        )
-    ]
-
-
-def expected_credit_grants(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-    """Account-wide: every customer's grants but the voided ones, whichever customers the sync reads."""
-    return finance.credit_grant_items(dataset)
-
-
-def expected_products(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-    return catalog.product_items(dataset, archive_filter="ALL")
-
-
-def expected_rate_cards(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-    return catalog.rate_card_items(dataset)
-
-
-def expected_credit_types(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-    return catalog.credit_type_items(dataset)
-
-
-def expected_plans(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-    return catalog.plan_items(dataset)
-
-
-def expected_packages(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-    return catalog.package_items(dataset, archive_filter="ALL")
-
-
-def expected_billable_metric_definitions(dataset: Dataset, config: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
-    """GET /v1/billable-metrics?include_archived=true: every metric of the account, archived ones too."""
-    return [metric.as_account_api() for metric in dataset.metrics.values()]
+    return per_customer_read(dataset, config, contracts)
 
 
 def audit_log_window(
@@ -265,18 +223,25 @@ def expected_billing_records(
     now: Optional[datetime] = None,
     state: Optional[Mapping[str, Mapping[str, Any]]] = None,
 ) -> Dict[str, List[Dict[str, Any]]]:
-    """The twelve streams' records (also part of ground_truth.expected_records)."""
+    """The twelve streams' records (also part of ground_truth.expected_records), each as the module
+    docstring says."""
+    invoices = per_customer_read(dataset, config, lambda customer: finance.invoice_items(dataset, customer))
     return {
-        INVOICES: expected_invoices(dataset, config),
-        INVOICE_LINE_ITEMS: expected_invoice_line_items(dataset, config),
+        INVOICES: invoices,
+        INVOICE_LINE_ITEMS: line_item_rows(invoices),
         CONTRACTS: expected_contracts(dataset, config),
-        BALANCES: expected_balances(dataset, config),
-        CREDIT_GRANTS: expected_credit_grants(dataset, config),
-        PRODUCTS: expected_products(dataset, config),
-        RATE_CARDS: expected_rate_cards(dataset, config),
-        CREDIT_TYPES: expected_credit_types(dataset, config),
-        PLANS: expected_plans(dataset, config),
-        PACKAGES: expected_packages(dataset, config),
-        BILLABLE_METRIC_DEFINITIONS: expected_billable_metric_definitions(dataset, config),
+        # All of them: as served with include_archived and include_contract_balances.
+        BALANCES: per_customer_read(
+            dataset, config, lambda customer: [balance.as_api(include_balance=True, include_ledgers=True) for balance in finance.balances_of(dataset, customer)]
+        ),
+        # Account-wide, whichever customers the sync reads; the voided grants are not listed.
+        CREDIT_GRANTS: finance.credit_grant_items(dataset),
+        PRODUCTS: catalog.product_items(dataset, archive_filter="ALL"),
+        RATE_CARDS: catalog.rate_card_items(dataset),
+        CREDIT_TYPES: catalog.credit_type_items(dataset),
+        PLANS: catalog.plan_items(dataset),
+        PACKAGES: catalog.package_items(dataset, archive_filter="ALL"),
+        # GET /v1/billable-metrics?include_archived=true: archived metrics too.
+        BILLABLE_METRIC_DEFINITIONS: [metric.as_account_api() for metric in dataset.metrics.values()],
         AUDIT_LOGS: expected_audit_logs(dataset, config, now, state),
     }

@@ -21,14 +21,14 @@ Written from the streams' specification, independently of the connector's code:
 Records keep the served nulls (compare after ground_truth.without_nulls, as for the other streams).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from integration_tests.fake_metronome.breakdowns import breakdown_items
-from integration_tests.fake_metronome.customers_read import customers_read
+from integration_tests.fake_metronome.customers_read import customers_read, range_read
 from integration_tests.fake_metronome.dataset import Dataset
-from integration_tests.fake_metronome.ground_truth_billing import invoice_line_item_ids
-from integration_tests.fake_metronome.timestamps import ONE_DAY, ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
+from integration_tests.fake_metronome.ground_truth_billing import line_item_rows
+from integration_tests.fake_metronome.timestamps import floor_to_midnight, format_timestamp, parse_timestamp
 
 INVOICE_BREAKDOWNS = "invoice_breakdowns"
 INVOICE_BREAKDOWN_LINE_ITEMS = "invoice_breakdown_line_items"
@@ -38,7 +38,6 @@ BREAKDOWN_PRIMARY_KEYS = {
     INVOICE_BREAKDOWN_LINE_ITEMS: ("invoice_id", "breakdown_start_timestamp", "line_item_id"),
 }
 BREAKDOWN_CURSOR_FIELD = "breakdown_end_timestamp"
-DEFAULT_LOOKBACK_DAYS = 7
 
 
 def breakdown_ranges(
@@ -46,19 +45,12 @@ def breakdown_ranges(
 ) -> Dict[str, Tuple[datetime, datetime]]:
     """Each customer read (by id) with the range [start, end) a correct sync reads for it, from the
     stream's saved state `saved` (none for a full refresh, which reads every customer)."""
-    now = now or dataset.now
-    first = floor_to_midnight(parse_timestamp(config["start_date"]))
-    end = ceil_to_midnight(now)
-    if config.get("end_date"):
-        end = min(end, ceil_to_midnight(parse_timestamp(config["end_date"])))
-    back = timedelta(days=config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
     cursors = {} if full_refresh else saved_cursors(saved)
     ranges = {}
     for customer in customers_read(dataset, config, every_customer=full_refresh):
-        cursor = cursors.get(customer.id)
-        start = first if cursor is None else max(first, min(cursor, floor_to_midnight(now)) - back)
-        if end - start >= ONE_DAY:
-            ranges[customer.id] = (start, end)
+        read = range_read(config, now or dataset.now, cursors.get(customer.id))
+        if read:
+            ranges[customer.id] = read
     return ranges
 
 
@@ -85,22 +77,8 @@ def expected_breakdowns(
 def expected_breakdown_line_items(
     dataset: Dataset, config: Mapping[str, Any], now: Optional[datetime] = None, saved: Optional[Mapping[str, Any]] = None, full_refresh: bool = False
 ) -> List[Dict[str, Any]]:
-    rows = []
-    for window in expected_breakdowns(dataset, config, now, saved, full_refresh):
-        for line_item, line_item_id in zip(window["line_items"], invoice_line_item_ids(window["line_items"])):
-            rows.append(
-                {
-                    **line_item,
-                    "invoice_id": window["id"],
-                    "customer_id": window["customer_id"],
-                    "invoice_start_timestamp": window.get("start_timestamp"),
-                    "invoice_end_timestamp": window.get("end_timestamp"),
-                    "breakdown_start_timestamp": window["breakdown_start_timestamp"],
-                    "breakdown_end_timestamp": window["breakdown_end_timestamp"],
-                    "line_item_id": line_item_id,
-                }
-            )
-    return rows
+    windows = expected_breakdowns(dataset, config, now, saved, full_refresh)
+    return line_item_rows(windows, "breakdown_start_timestamp", "breakdown_end_timestamp")
 
 
 def expected_breakdown_cursors(

@@ -19,11 +19,11 @@ Records keep the served nulls (compare after ground_truth.without_nulls, as for 
 
 import hashlib
 import json
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from integration_tests.fake_metronome import catalog, contracts_era, finance
-from integration_tests.fake_metronome.customers_read import customers_read
-from integration_tests.fake_metronome.dataset import Dataset
+from integration_tests.fake_metronome.customers_read import per_customer_read
+from integration_tests.fake_metronome.dataset import Customer, Dataset
 from integration_tests.fake_metronome.timestamps import ceil_to_midnight, floor_to_midnight, format_timestamp, parse_timestamp
 
 CONTRACT_EDITS = "contract_edits"
@@ -54,15 +54,6 @@ def rate_id(entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def expected_contract_edits(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    return [
-        {**edit, "customer_id": customer.id, "contract_id": contract.id}
-        for customer in customers_read(dataset, config, every_customer=True)
-        for contract in finance.contracts_of(dataset, customer)
-        for edit in contracts_era.edit_items(dataset, contract.id, customer)
-    ]
-
-
 def expected_rate_card_rates(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
     starting_at = floor_to_midnight(parse_timestamp(config["start_date"]))
     ending_before = ceil_to_midnight(parse_timestamp(config["end_date"])) if config.get("end_date") else None
@@ -73,32 +64,23 @@ def expected_rate_card_rates(dataset: Dataset, config: Mapping[str, Any]) -> Lis
     ]
 
 
-def expected_customer_plans(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    return [{**plan, "customer_id": customer.id} for customer in customers_read(dataset, config, every_customer=True) for plan in contracts_era.customer_plan_items(dataset, customer)]
-
-
-def expected_customer_alerts(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    return [
-        {**alert, "customer_id": customer.id, "alert_id": alert["alert"]["id"]}
-        for customer in customers_read(dataset, config, every_customer=True)
-        for alert in contracts_era.customer_alert_items(dataset, customer)
-    ]
-
-
-def expected_billing_provider_configurations(dataset: Dataset, config: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    return [
-        {**configuration, "customer_id": customer.id}
-        for customer in customers_read(dataset, config, every_customer=True)
-        for configuration in contracts_era.billing_configuration_items(dataset, customer, include_archived=True)
-    ]
-
-
 def expected_contracts_era_records(dataset: Dataset, config: Mapping[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
-    """The five streams' records (also part of ground_truth.expected_records)."""
+    """The five streams' records (also part of ground_truth.expected_records), each as the module
+    docstring says."""
+
+    def edits(customer: Customer) -> Iterable[Dict[str, Any]]:
+        for contract in finance.contracts_of(dataset, customer):
+            yield from ({**edit, "contract_id": contract.id} for edit in contracts_era.edit_items(dataset, contract.id, customer))
+
+    def alerts(customer: Customer) -> Iterable[Dict[str, Any]]:
+        return ({**alert, "alert_id": alert["alert"]["id"]} for alert in contracts_era.customer_alert_items(dataset, customer))
+
     return {
-        CONTRACT_EDITS: expected_contract_edits(dataset, config),
+        CONTRACT_EDITS: per_customer_read(dataset, config, edits),
         RATE_CARD_RATES: expected_rate_card_rates(dataset, config),
-        CUSTOMER_PLANS: expected_customer_plans(dataset, config),
-        CUSTOMER_ALERTS: expected_customer_alerts(dataset, config),
-        BILLING_PROVIDER_CONFIGURATIONS: expected_billing_provider_configurations(dataset, config),
+        CUSTOMER_PLANS: per_customer_read(dataset, config, lambda customer: contracts_era.customer_plan_items(dataset, customer)),
+        CUSTOMER_ALERTS: per_customer_read(dataset, config, alerts),
+        BILLING_PROVIDER_CONFIGURATIONS: per_customer_read(
+            dataset, config, lambda customer: contracts_era.billing_configuration_items(dataset, customer, include_archived=True)
+        ),
     }

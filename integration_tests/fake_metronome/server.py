@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import parse_qs, urlsplit
@@ -61,6 +61,11 @@ class Answer:
     body: Dict[str, Any]
     headers: Dict[str, str] = field(default_factory=dict)
     fault: Optional[str] = None
+
+
+def _dataset_attribute(name: str) -> Any:
+    """A knob that reads and writes the dataset's attribute of that name."""
+    return property(lambda fake: getattr(fake.dataset, name), lambda fake, value: setattr(fake.dataset, name, value))
 
 
 class FakeMetronome:
@@ -149,15 +154,10 @@ class FakeMetronome:
         check_disabled(disabled)
         self._disabled_endpoints = dict(disabled)
 
-    # The dataset's clock and late data
-
-    @property
-    def now(self) -> datetime:
-        return self.dataset.now
-
-    @now.setter
-    def now(self, moment: datetime) -> None:
-        self.dataset.now = moment
+    # The dataset's clock, late-data revision and line-item order (dataset.py), as knobs.
+    now = _dataset_attribute("now")
+    revision = _dataset_attribute("revision")
+    line_items_reversed = _dataset_attribute("line_items_reversed")
 
     def advance(self, **delta: float) -> None:
         """Moves "now" on, as timedelta(**delta)."""
@@ -166,22 +166,6 @@ class FakeMetronome:
     def archive_customers(self, *customer_ids: str) -> None:
         """Archives these customers now: GET /v1/customers lists them only with only_archived=true."""
         self.dataset.archive_customers(*customer_ids)
-
-    @property
-    def line_items_reversed(self) -> bool:
-        return self.dataset.line_items_reversed
-
-    @line_items_reversed.setter
-    def line_items_reversed(self, reversed_order: bool) -> None:
-        self.dataset.line_items_reversed = reversed_order
-
-    @property
-    def revision(self) -> int:
-        return self.dataset.revision
-
-    @revision.setter
-    def revision(self, number: int) -> None:
-        self.dataset.revision = number
 
     # The request log
 

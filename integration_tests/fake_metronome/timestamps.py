@@ -4,6 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
+# The steps of the windows usage and invoice breakdowns come in.
+WINDOW_STEPS = {"DAY": ONE_DAY, "HOUR": ONE_HOUR}
 
 # Real responses use `+00:00` offsets; the reference pages show `Z` with milliseconds. The fake can
 # answer in either, so the tests can check that the connector emits one form whatever it receives.

@@ -21,9 +21,8 @@ from integration_tests.fake_metronome.dataset import UNIQUE, BillableMetric, Cus
 from integration_tests.fake_metronome.events import Batch, batches
 from integration_tests.fake_metronome.request import ApiError, Request, known_customer, moment, required_string, strings
 from integration_tests.fake_metronome.seeding import seeded_fraction
-from integration_tests.fake_metronome.timestamps import ONE_DAY, ONE_HOUR, format_timestamp, is_midnight, steps
+from integration_tests.fake_metronome.timestamps import ONE_DAY, WINDOW_STEPS, format_timestamp, is_midnight, steps
 
-WINDOW_STEPS = {"DAY": ONE_DAY, "HOUR": ONE_HOUR}
 WINDOW_SIZES = ("HOUR", "DAY", "NONE")
 
 Number = Union[int, float]
