@@ -8,7 +8,7 @@ SOURCES is the one table of where each stream's records come from: a new stream 
 
 import copy
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Dict, List, Mapping, Tuple, Union, get_args, get_origin
+from typing import Any, Dict, List, Mapping, Tuple, Union, get_args, get_origin
 
 import pytest
 from metronome.types.shared.contract_v2 import ContractV2
@@ -97,8 +97,6 @@ SOURCES: Dict[str, Tuple[Source, ...]] = {
 
 def sdk_fields(model: Any) -> Dict[str, str]:
     """Each top-level field an item of the model may carry, as named in JSON -> the model it is of."""
-    if get_origin(model) is Annotated:
-        return sdk_fields(get_args(model)[0])
     if get_origin(model) is Union:
         return {name: of for member in get_args(model) for name, of in sdk_fields(member).items()}
     return {info.alias or name: model.__name__ for name, info in model.model_fields.items()}
