@@ -1,4 +1,4 @@
-"""The ground truth keeps its own stream names, primary keys and cursors, so that a mistake in the
+"""The ground truth keeps its own stream names, primary keys, cursors and line-item identity, so that a mistake in the
 connector's declarations (source_metronome/endpoints.py) is not checked against itself. Here the two
 copies are compared: a disagreement is either a wrong declaration or a wrong oracle, and says which
 stream."""
@@ -6,8 +6,9 @@ stream."""
 from typing import Dict, Optional, Tuple
 
 from integration_tests.fake_metronome.ground_truth import CURSOR_FIELDS, PRIMARY_KEYS
-from integration_tests.fake_metronome.ground_truth_billing import AUDIT_CURSOR_FIELD, AUDIT_LOGS, BILLING_PRIMARY_KEYS
+from integration_tests.fake_metronome.ground_truth_billing import AUDIT_CURSOR_FIELD, AUDIT_LOGS, BILLING_PRIMARY_KEYS, LINE_ITEM_IDENTITY
 from integration_tests.fake_metronome.ground_truth_breakdowns import BREAKDOWN_CURSOR_FIELD, BREAKDOWN_STREAMS
+from source_metronome import records
 from source_metronome.endpoints import STREAMS
 
 
@@ -30,3 +31,7 @@ class TestGroundTruthAgreesWithTheDeclarations:
     def test_given_the_ground_truth_cursors_when_compared_with_the_declarations_then_every_incremental_stream_has_the_same_cursor(self):
         breakdowns = {stream: BREAKDOWN_CURSOR_FIELD for stream in BREAKDOWN_STREAMS}
         assert {**CURSOR_FIELDS, AUDIT_LOGS: AUDIT_CURSOR_FIELD, **breakdowns} == declared_cursors()
+
+    def test_given_the_oracles_line_item_identity_when_compared_with_the_connectors_then_the_same_fields_in_the_same_order(self):
+        # The order matters too: the digest that becomes line_item_id hashes the values in this order.
+        assert LINE_ITEM_IDENTITY == records.LINE_ITEM_IDENTITY

@@ -67,7 +67,9 @@ BILLING_PRIMARY_KEYS[INVOICE_LINE_ITEMS] = ("invoice_id", "line_item_id")
 AUDIT_CURSOR_FIELD = "timestamp"
 
 # The fields that tell a line item apart within its invoice, in this order (missing ones as null):
-# every field of metronome-sdk 4.12's Invoice.LineItem that names the charge, not its amounts.
+# every field of metronome-sdk 4.12's Invoice.LineItem that names the charge, not its amounts. The
+# oracle's own copy of source_metronome/records.py's, on purpose, like the keys above;
+# integration_tests/test_ground_truth_agrees_with_declarations.py compares the two.
 LINE_ITEM_IDENTITY = (
     "type",
     "credit_type.id",
