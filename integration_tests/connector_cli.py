@@ -96,7 +96,8 @@ class _WarmStart:
 
     def __init__(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "integration_tests.forked_connector"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            # Run by path, not with -m: it then starts from any working directory, as the console script does.
+            [sys.executable, str(Path(__file__).with_name("forked_connector.py"))], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
 
     def run(self, arguments: Sequence[str], env: Mapping[str, str], stdout: Path, stderr: Path) -> int:
